@@ -1,0 +1,405 @@
+/*-------------------------------------------------------------------------
+ *
+ * qoe_core.h
+ *	  Pure C core of qoe_agg: event vocabulary, event buffers, sorting,
+ *	  serialization and the session state machine.
+ *
+ * Nothing here includes postgres.h.  The PostgreSQL glue (src/qoe_*.c files
+ * that include postgres.h) supplies an allocator and an interrupt hook; the
+ * unit tests, the fuzz target and the benchmarks supply malloc-based ones.
+ *
+ * Where things live:
+ *	  qoe_vocab.c	 event kinds, name normalisation, aliases      (SPEC 1, 8.1, 8.21)
+ *	  qoe_buffer.c	 event buffer: add, merge, sort, dedup, binary format (SPEC 2)
+ *	  qoe_text.c	 text form of a timeline (JSON), exact round trip
+ *	  qoe_replay.c	 sessions, state machine, crediting, metrics   (SPEC 2-5, 8)
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef QOE_CORE_H
+#define QOE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Event kinds.  The numeric order IS the tie-break rank of SPEC 2 for
+ * events with equal timestamps, so sorting by kind sorts by rank.
+ */
+typedef enum QoeKind
+{
+	QOE_REQUEST = 0,
+	QOE_ENDED,
+	QOE_ERROR,
+	QOE_PAUSE,
+	QOE_PLAY,
+	QOE_SEEK_START,
+	QOE_SEEK,
+	QOE_SEEK_END,
+	QOE_BUFFER_START,
+	QOE_BUFFER_END,
+	QOE_AD_END,
+	QOE_AD_START,
+	QOE_PLAYING,
+	QOE_BITRATE,
+	QOE_HEARTBEAT,
+	QOE_EXIT,
+	QOE_NKINDS
+} QoeKind;
+
+#define QOE_KIND_UNKNOWN (-1)
+
+/* Longest normalised alias we keep (longer names can never match). */
+#define QOE_MAX_ALIAS_LEN 63
+
+/* Timestamps: int64 microseconds since 2000-01-01 00:00:00 UTC (PostgreSQL). */
+#define QOE_TS_NOBEGIN INT64_MIN	/* -infinity */
+#define QOE_TS_NOEND INT64_MAX		/* infinity */
+#define QOE_USECS_PER_SEC INT64_C(1000000)
+/* seconds from 1970-01-01 to 2000-01-01 */
+#define QOE_UNIX_EPOCH_OFFSET_SECS INT64_C(946684800)
+
+/* ---------------------------------------------------------------------
+ * Allocation and interrupts, supplied by the caller
+ * ---------------------------------------------------------------------
+ */
+typedef struct QoeAllocator
+{
+	void	   *(*alloc) (void *ctx, size_t size);	/* never returns NULL */
+	void	   *(*realloc) (void *ctx, void *ptr, size_t oldsize, size_t newsize);
+	void		(*free) (void *ctx, void *ptr);
+	void	   *ctx;
+} QoeAllocator;
+
+/* malloc-based allocator (aborts on out-of-memory); for tests, fuzz, bench */
+extern const QoeAllocator qoe_malloc_allocator;
+
+/*
+ * Called every few thousand iterations of every loop whose length depends on
+ * the input (sort, merge, replay, serialization).  The PostgreSQL glue sets
+ * it to a function running CHECK_FOR_INTERRUPTS().  May longjmp out.
+ */
+extern void (*qoe_interrupt_hook) (void);
+
+#define QOE_CHECK_INTERRUPTS_EVERY 4096
+
+/* ---------------------------------------------------------------------
+ * Vocabulary (qoe_vocab.c)
+ * ---------------------------------------------------------------------
+ */
+
+/* canonical kind name ("buffer_start"), or NULL when out of range */
+extern const char *qoe_kind_name(int kind);
+
+/*
+ * Normalise an event name per SPEC 8.1: trim ASCII white space, lower-case
+ * ASCII, replace each ' ', '-', '.' by '_'.  Writes at most outcap-1 bytes and
+ * a NUL; returns the full normalised length (which may be >= outcap, in which
+ * case the name is too long to match anything).
+ */
+extern size_t qoe_normalize_name(const char *s, size_t len, char *out, size_t outcap);
+
+/*
+ * Extra aliases from the qoe_agg.event_aliases GUC.  One malloc'd block, so
+ * that PostgreSQL's GUC machinery can free() it as "extra".
+ */
+typedef struct QoeAliasMap QoeAliasMap;
+
+/*
+ * Parse "alias=kind,alias=kind".  Empty entries are ignored; aliases and kind
+ * names are normalised; kind names must be canonical kind names.  Returns a
+ * malloc'd map (possibly empty) or NULL on error, with a message naming the
+ * bad entry in errbuf (e.g. "entry \"foo\" is not of the form alias=kind").
+ * Returns NULL with errbuf "out of memory" if malloc fails.
+ */
+extern QoeAliasMap *qoe_alias_parse(const char *spec, char *errbuf, size_t errlen);
+
+/*
+ * Kind of a raw event name (not NUL-terminated): normalise, then look up the
+ * extra aliases (they override built-ins), then the built-in table of SPEC 1.
+ * extra may be NULL.  Returns QOE_KIND_UNKNOWN when nothing matches.
+ */
+extern int	qoe_lookup_kind(const QoeAliasMap *extra, const char *name, size_t len);
+
+/* ---------------------------------------------------------------------
+ * Events and buffers (qoe_buffer.c)
+ * ---------------------------------------------------------------------
+ */
+
+#define QOE_EV_HAS_POS		0x01	/* position is valid (finite, >= 0) */
+#define QOE_EV_HAS_VALUE	0x02	/* value was given (may be NaN/inf unless bitrate) */
+
+#define QOE_NO_KEY UINT32_MAX	/* NULL session key */
+
+typedef struct QoeEvent
+{
+	int64_t		ts;				/* microseconds, PostgreSQL epoch; finite */
+	double		position;		/* seconds; meaningful iff QOE_EV_HAS_POS */
+	double		value;			/* as given; meaningful iff QOE_EV_HAS_VALUE */
+	uint32_t	key;			/* session key index, or QOE_NO_KEY */
+	uint8_t		kind;			/* QoeKind */
+	uint8_t		flags;			/* QOE_EV_* */
+	uint16_t	pad;			/* always 0 */
+} QoeEvent;						/* 32 bytes */
+
+/*
+ * An event buffer: the aggregate transition state, and the decoded form of a
+ * qoe_timeline value.  Events are appended in arrival order; session keys are
+ * interned (each distinct key stored once).  qoe_buffer_canonicalize() puts
+ * it in canonical form: keys sorted bytewise and unique, events sorted by
+ * (key rank, ts, kind, position, value) with NULLs first, exact duplicates
+ * removed and counted.  Canonicalising is idempotent and does not change
+ * what the buffer means, so a final function may do it in place and the
+ * aggregate may go on accumulating afterwards (window functions).
+ */
+typedef struct QoeBuffer
+{
+	const QoeAllocator *alloc;
+
+	QoeEvent   *events;
+	size_t		nevents;
+	size_t		evcap;
+
+	/* interned session keys: bytes of key i are keydata[keyoff[i] .. +keylen[i]) */
+	char	   *keydata;
+	size_t		keydata_len;
+	size_t		keydata_cap;
+	uint64_t   *keyoff;
+	uint32_t   *keylen;
+	uint32_t	nkeys;
+	uint32_t	keycap;
+
+	/* open-addressing hash of keys (slot = key index + 1, 0 = empty); lazily built */
+	uint32_t   *keyhash;
+	uint32_t	keyhash_cap;	/* power of two, or 0 */
+	uint32_t	lastkey;		/* last key added (cache), or QOE_NO_KEY */
+
+	/* data-quality counters (rows) */
+	uint64_t	invalid_events;
+	uint64_t	unknown_events;
+	uint64_t	duplicate_events;
+
+	bool		canonical;		/* true while in canonical form */
+} QoeBuffer;
+
+extern void qoe_buffer_init(QoeBuffer *b, const QoeAllocator *alloc);
+extern void qoe_buffer_free(QoeBuffer *b);	/* frees the arrays, not b */
+
+/*
+ * Add one input row, applying the row checks of SPEC 1 and 8.2-8.5 in order:
+ *	 - ts NULL or infinite (QOE_TS_NOBEGIN/QOE_TS_NOEND): invalid_events++, done;
+ *	 - kind QOE_KIND_UNKNOWN: unknown_events++, done;
+ *	 - position given but NaN, infinite or negative: counted invalid, kept as NULL;
+ *	 - bitrate kind with value NULL, not finite or <= 0: counted invalid (once
+ *	   per row) and the row is dropped.
+ * key == NULL means a NULL session key.
+ */
+extern void qoe_buffer_add(QoeBuffer *b, bool ts_isnull, int64_t ts, int kind,
+						   bool pos_isnull, double position,
+						   bool value_isnull, double value,
+						   const char *key, size_t keylen);
+
+/* Append all of src (events, keys, counters) to dst.  Order-independent. */
+extern void qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src);
+
+/* Put b into canonical form (see above).  Checks interrupts. */
+extern void qoe_buffer_canonicalize(QoeBuffer *b);
+
+/* key bytes of key index k (k < nkeys) */
+static inline const char *
+qoe_buffer_key(const QoeBuffer *b, uint32_t k, size_t *len)
+{
+	*len = b->keylen[k];
+	return b->keydata + b->keyoff[k];
+}
+
+/* Approximate bytes owned by b (for memory reporting). */
+extern size_t qoe_buffer_memory(const QoeBuffer *b);
+
+/*
+ * Binary format (qoe_timeline storage, send/receive, aggregate serial state).
+ * Little-endian, self-describing, fully validated on load.  The serialized
+ * form of a canonical buffer is canonical.
+ */
+extern size_t qoe_buffer_serialized_size(const QoeBuffer *b);
+extern void qoe_buffer_serialize(const QoeBuffer *b, unsigned char *out);
+
+/*
+ * Load a serialized buffer into b (which must be freshly initialised).
+ * Returns NULL on success, or a static message saying what is wrong
+ * ("truncated data", "unknown event kind 42", ...).  On error b holds
+ * nothing useful but may be freed.  When require_canonical is true the data
+ * must also be in canonical form (used for qoe_timeline values).
+ */
+extern const char *qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data,
+										  size_t len, bool require_canonical);
+
+/* ---------------------------------------------------------------------
+ * Text form (qoe_text.c)
+ * ---------------------------------------------------------------------
+ *
+ * A JSON document, so that t::text::jsonb works:
+ *	{"version":1,"invalid_events":0,"unknown_events":0,"duplicate_events":0,
+ *	 "events":[["2024-01-01T00:00:00Z","play",0,null,"s1"], ...]}
+ * Each event is [ts, kind, position, value, session]; ts is an ISO 8601 UTC
+ * string with up to 6 fractional digits (years 0001-9999) or else an integer
+ * of microseconds since 1970-01-01; numbers print in the shortest form that
+ * reads back exactly; a value that is NaN or infinite prints as the string
+ * "NaN", "Infinity" or "-Infinity".  Input accepts any JSON white space.
+ */
+
+/* canonical b -> NUL-terminated text allocated with b->alloc */
+extern char *qoe_buffer_to_text(const QoeBuffer *b, size_t *len);
+
+/*
+ * Parse text into b (freshly initialised), then canonicalise.  Returns true
+ * on success; on failure false with a message in errbuf naming what is wrong
+ * and where ("expected ',' or ']' at character 57").
+ */
+extern bool qoe_buffer_from_text(QoeBuffer *b, const char *text, size_t len,
+								 char *errbuf, size_t errlen);
+
+/* ---------------------------------------------------------------------
+ * Replay: sessions, state machine, crediting, metrics (qoe_replay.c)
+ * ---------------------------------------------------------------------
+ */
+typedef struct QoeParams
+{
+	int64_t		session_timeout_us; /* > 0; default 30 min */
+	int64_t		seek_grace_us;	/* >= 0; default 1 s */
+	double		jump_tolerance;	/* seconds, >= 0; default 2 */
+} QoeParams;
+
+extern const QoeParams qoe_default_params;
+
+typedef enum QoeCause
+{
+	QOE_CAUSE_STARTUP = 0,
+	QOE_CAUSE_SEEK,
+	QOE_CAUSE_STALL
+} QoeCause;
+
+extern const char *qoe_cause_name(int cause);	/* "startup", "seek", "stall" */
+
+/* states of playback_intervals (SPEC 6) */
+typedef enum QoeState
+{
+	QOE_ST_STARTING = 0,
+	QOE_ST_PLAYING,
+	QOE_ST_PAUSED,
+	QOE_ST_BUFFERING,
+	QOE_ST_SEEKING,
+	QOE_ST_AD
+} QoeState;
+
+extern const char *qoe_state_name(int state);
+
+typedef struct QoeMetrics
+{
+	int64_t		sessions;
+	double		play_time;
+	double		starting_time;
+	double		paused_time;
+	double		buffer_time;
+	double		seek_time;
+	double		ad_time;
+	double		rebuffer_time;
+	int64_t		rebuffer_count;
+	int64_t		buffer_count;
+	double		startup_time_sum;	/* startup_time = sum / count, NULL if count 0 */
+	int64_t		startup_count;
+	int64_t		pause_count;
+	int64_t		seek_count;
+	int64_t		seek_forward;
+	int64_t		seek_backward;
+	int64_t		ad_count;
+	int64_t		replays;
+	int64_t		completions;
+	int64_t		errors;
+	int64_t		exits_before_start;
+	int64_t		start_failures;
+	int64_t		playback_failures;
+	bool		has_position;	/* max_position, content_watched non-NULL */
+	double		max_position;
+	double		content_watched;
+	double		bitrate_weighted;	/* sum(bitrate * play seconds) */
+	double		bitrate_weight; /* play seconds with a known bitrate */
+	bool		has_bitrate;	/* min/max_bitrate non-NULL */
+	double		min_bitrate;
+	double		max_bitrate;
+	int64_t		upshifts;
+	int64_t		downshifts;
+	int64_t		unmatched_buffer_ends;
+	int64_t		duplicate_events;
+	int64_t		unknown_events;
+	int64_t		invalid_events;
+	bool		has_ts;			/* first_ts, last_ts non-NULL */
+	int64_t		first_ts;
+	int64_t		last_ts;
+} QoeMetrics;
+
+/* Derived metrics; each returns false for NULL. */
+extern double qoe_view_time(const QoeMetrics *m);
+extern bool qoe_startup_time(const QoeMetrics *m, double *out);
+extern bool qoe_avg_bitrate(const QoeMetrics *m, double *out);
+extern bool qoe_rebuffer_ratio(const QoeMetrics *m, double *out);
+extern bool qoe_rebuffer_percentage(const QoeMetrics *m, double *out);
+extern bool qoe_rebuffer_frequency(const QoeMetrics *m, double *out);
+
+/* Rows for the set-returning functions; times are in microseconds. */
+typedef struct QoeEpisode
+{
+	uint32_t	key;			/* QOE_NO_KEY for NULL */
+	int32_t		session_no;		/* 1, 2, ... within the key */
+	int64_t		started_at;
+	int64_t		ended_at;
+	int			cause;			/* QoeCause */
+	bool		has_position;
+	double		position;		/* position in force when it opened */
+	bool		closed;
+} QoeEpisode;
+
+typedef struct QoeInterval
+{
+	uint32_t	key;
+	int32_t		session_no;
+	int			state;			/* QoeState */
+	int64_t		started_at;
+	int64_t		ended_at;
+	bool		has_start_position;
+	double		start_position;
+	bool		has_end_position;
+	double		end_position;
+} QoeInterval;
+
+typedef struct QoeRange
+{
+	uint32_t	key;
+	int32_t		session_no;
+	double		from_position;
+	double		to_position;
+} QoeRange;
+
+/*
+ * Per-row callbacks; any may be NULL.  Intervals are reported merged and
+ * without zero-length ones (SPEC 8.18); ranges merged (SPEC 8.19).  Within
+ * a session rows come in time (resp. position) order; sessions come in
+ * (key, session_no) order.
+ */
+typedef struct QoeSink
+{
+	void	   *arg;
+	void		(*episode) (void *arg, const QoeEpisode *e);
+	void		(*interval) (void *arg, const QoeInterval *iv);
+	void		(*range) (void *arg, const QoeRange *r);
+} QoeSink;
+
+/*
+ * Replay a buffer: canonicalises b first if needed (so b is not const), then
+ * reconstructs every session and fills m.  sink may be NULL.
+ */
+extern void qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m,
+					   const QoeSink *sink);
+
+#endif							/* QOE_CORE_H */
