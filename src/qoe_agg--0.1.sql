@@ -80,13 +80,13 @@ CREATE TYPE qoe_stats AS (
 -- internal event buffer; combine appends, the final step sorts & replays.
 -- ---------------------------------------------------------------------
 CREATE FUNCTION qoe_agg_trans(internal, timestamptz, text) RETURNS internal
-	AS 'MODULE_PATHNAME', 'qoe_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'qoe_agg_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION qoe_agg_trans(internal, timestamptz, text, double precision) RETURNS internal
-	AS 'MODULE_PATHNAME', 'qoe_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'qoe_agg_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION qoe_agg_trans(internal, timestamptz, text, double precision, double precision) RETURNS internal
-	AS 'MODULE_PATHNAME', 'qoe_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'qoe_agg_trans' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION qoe_agg_trans(internal, timestamptz, text, double precision, double precision, text) RETURNS internal
-	AS 'MODULE_PATHNAME', 'qoe_agg_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'qoe_agg_trans' LANGUAGE C STABLE PARALLEL SAFE;
 -- row form: reads ts/event/position/value/session columns by name
 CREATE FUNCTION qoe_agg_trans_row(internal, record) RETURNS internal
 	AS 'MODULE_PATHNAME', 'qoe_agg_trans_row' LANGUAGE C STABLE PARALLEL SAFE;
@@ -764,3 +764,16 @@ CREATE FUNCTION watched_ranges(t qoe_timeline,
 	OUT from_position double precision, OUT to_position double precision)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'qoe_watched_ranges' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 5;
+
+-- ---------------------------------------------------------------------
+-- Time buckets over many sessions: concurrent viewers, play, buffering,
+-- bitrate (SPEC 6, 8.20)
+-- ---------------------------------------------------------------------
+CREATE FUNCTION qoe_windows(t qoe_timeline, bucket interval,
+	OUT bucket_start timestamptz, OUT concurrent_peak integer,
+	OUT concurrent_avg double precision, OUT play_time double precision,
+	OUT buffer_count bigint, OUT buffer_time double precision,
+	OUT avg_bitrate double precision, OUT min_bitrate double precision,
+	OUT max_bitrate double precision, OUT sessions_started bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'qoe_windows_srf' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 60;

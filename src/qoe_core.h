@@ -382,6 +382,22 @@ typedef struct QoeRange
 } QoeRange;
 
 /*
+ * A raw span between two consecutive events of a session, [started_at,
+ * ended_at), unmerged, zero-length ones included (for qoe_windows).
+ */
+typedef struct QoeSpan
+{
+	uint32_t	key;
+	int32_t		session_no;
+	int64_t		started_at;
+	int64_t		ended_at;
+	bool		concurrent;		/* base starting or playing after the earlier event */
+	int			state;			/* QoeState credited, or -1 (idle/ended: nothing) */
+	bool		has_bitrate;	/* bitrate in force after the earlier event */
+	double		bitrate;
+} QoeSpan;
+
+/*
  * Per-row callbacks; any may be NULL.  Intervals are reported merged and
  * without zero-length ones (SPEC 8.18); ranges merged (SPEC 8.19).  Within
  * a session rows come in time (resp. position) order; sessions come in
@@ -393,6 +409,10 @@ typedef struct QoeSink
 	void		(*episode) (void *arg, const QoeEpisode *e);
 	void		(*interval) (void *arg, const QoeInterval *iv);
 	void		(*range) (void *arg, const QoeRange *r);
+	/* raw spans, and one call per session with its first and last event */
+	void		(*span) (void *arg, const QoeSpan *s);
+	void		(*session) (void *arg, uint32_t key, int32_t session_no,
+							int64_t first_ts, int64_t last_ts);
 } QoeSink;
 
 /*
@@ -401,5 +421,37 @@ typedef struct QoeSink
  */
 extern void qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m,
 					   const QoeSink *sink);
+
+/* ---------------------------------------------------------------------
+ * Time buckets: concurrent viewers, play, buffering, bitrate (qoe_windows.c)
+ * ---------------------------------------------------------------------
+ */
+#define QOE_WINDOWS_MAX_BUCKETS INT64_C(10000000)
+
+typedef struct QoeWindowRow
+{
+	int64_t		bucket_start;	/* PostgreSQL timestamp, aligned to the Unix epoch */
+	int32_t		concurrent_peak;
+	double		concurrent_avg;
+	double		play_time;
+	int64_t		buffer_count;
+	double		buffer_time;
+	bool		has_bitrate;	/* avg/min/max_bitrate non-NULL */
+	double		avg_bitrate;
+	double		min_bitrate;
+	double		max_bitrate;
+	int64_t		sessions_started;
+} QoeWindowRow;
+
+/*
+ * One row per bucket of width_us microseconds (> 0), from the bucket of the
+ * first event to that of the last (SPEC 6, 8.20), passed to emit in time
+ * order.  Returns NULL, or a static message when the request is refused
+ * (more than QOE_WINDOWS_MAX_BUCKETS buckets); nothing is emitted then.
+ * No rows for a buffer without valid events.
+ */
+extern const char *qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
+							   void (*emit) (void *arg, const QoeWindowRow *row),
+							   void *arg);
 
 #endif							/* QOE_CORE_H */

@@ -1,0 +1,1365 @@
+/*-------------------------------------------------------------------------
+ *
+ * qoe_buffer.c
+ *	  Event buffers of qoe_agg: adding rows with the checks of SPEC 1 and
+ *	  8.2-8.5, interning session keys, merging, putting a buffer in
+ *	  canonical form (sort, dedup) and the binary format.
+ *
+ * Pure C: no PostgreSQL headers.  Memory comes from the buffer's allocator;
+ * long loops call qoe_interrupt_hook every QOE_CHECK_INTERRUPTS_EVERY
+ * iterations.
+ *
+ * IDENTIFICATION
+ *	  src/qoe_buffer.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "qoe_core.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the only global mutable state of the core */
+void		(*qoe_interrupt_hook) (void) = NULL;
+
+/* ---------------------------------------------------------------------
+ * malloc allocator
+ * ---------------------------------------------------------------------
+ */
+static void
+qoe_malloc_oom(size_t size)
+{
+	fprintf(stderr, "qoe_agg: out of memory (%zu bytes requested)\n", size);
+	abort();
+}
+
+static void *
+qoe_malloc_alloc(void *ctx, size_t size)
+{
+	void	   *p = malloc(size ? size : 1);
+
+	(void) ctx;
+	if (p == NULL)
+		qoe_malloc_oom(size);
+	return p;
+}
+
+static void *
+qoe_malloc_realloc(void *ctx, void *ptr, size_t oldsize, size_t newsize)
+{
+	void	   *p = realloc(ptr, newsize ? newsize : 1);
+
+	(void) ctx;
+	(void) oldsize;
+	if (p == NULL)
+		qoe_malloc_oom(newsize);
+	return p;
+}
+
+static void
+qoe_malloc_free(void *ctx, void *ptr)
+{
+	(void) ctx;
+	free(ptr);
+}
+
+const QoeAllocator qoe_malloc_allocator = {
+	qoe_malloc_alloc,
+	qoe_malloc_realloc,
+	qoe_malloc_free,
+	NULL
+};
+
+/* ---------------------------------------------------------------------
+ * small helpers
+ * ---------------------------------------------------------------------
+ */
+#define QOE_SERIAL_MAGIC "QTL1"
+#define QOE_SERIAL_HEADER 56
+#define QOE_SERIAL_EVENT 32
+#define QOE_SERIAL_FLAG_CANONICAL 0x01
+
+/* the valid range of PostgreSQL timestamps: [MIN_TIMESTAMP, END_TIMESTAMP) */
+#define QOE_MIN_TIMESTAMP INT64_C(-211813488000000000)
+#define QOE_END_TIMESTAMP INT64_C(9223371331200000000)
+
+#define QOE_CANONICAL_NAN_BITS UINT64_C(0x7ff8000000000000)
+
+static inline void
+check_interrupts(size_t i)
+{
+	if ((i & (QOE_CHECK_INTERRUPTS_EVERY - 1)) == 0 && qoe_interrupt_hook)
+		qoe_interrupt_hook();
+}
+
+/*
+ * A size computation overflowed: ask the allocator for an impossible amount,
+ * so that the PostgreSQL allocator raises its usual error; abort otherwise.
+ */
+static void
+size_overflow(const QoeAllocator *a)
+{
+	(void) a->alloc(a->ctx, SIZE_MAX);
+	abort();
+}
+
+static inline size_t
+mul_size(const QoeAllocator *a, size_t x, size_t y)
+{
+	if (y != 0 && x > SIZE_MAX / y)
+		size_overflow(a);
+	return x * y;
+}
+
+static inline size_t
+add_size(const QoeAllocator *a, size_t x, size_t y)
+{
+	if (x > SIZE_MAX - y)
+		size_overflow(a);
+	return x + y;
+}
+
+static inline void *
+qalloc(const QoeAllocator *a, size_t n)
+{
+	return a->alloc(a->ctx, n ? n : 1);
+}
+
+static inline void
+qfree(const QoeAllocator *a, void *p)
+{
+	if (p != NULL)
+		a->free(a->ctx, p);
+}
+
+/*
+ * Grow an array of elsize-byte elements from *cap to at least need
+ * elements: x2 while small, x1.5 when large.
+ */
+static void *
+grow_array(const QoeAllocator *a, void *ptr, size_t elsize, size_t *cap,
+		   size_t need, size_t mincap)
+{
+	size_t		oldcap = *cap;
+	size_t		nc = oldcap ? oldcap : mincap;
+
+	while (nc < need)
+	{
+		size_t		inc = nc < ((size_t) 1 << 20) ? nc : nc / 2;
+
+		nc = add_size(a, nc, inc);
+	}
+	if (ptr == NULL)
+		ptr = qalloc(a, mul_size(a, nc, elsize));
+	else
+		ptr = a->realloc(a->ctx, ptr, oldcap * elsize, mul_size(a, nc, elsize));
+	*cap = nc;
+	return ptr;
+}
+
+/* -0.0 becomes 0.0 and every NaN the same NaN, so equal means bitwise equal */
+static inline double
+normalize_double(double d)
+{
+	if (isnan(d))
+	{
+		uint64_t	bits = QOE_CANONICAL_NAN_BITS;
+
+		memcpy(&d, &bits, sizeof(d));
+		return d;
+	}
+	return d + 0.0;
+}
+
+/* doubles: NaN equals NaN and sorts last, like PostgreSQL float8 */
+static inline int
+dbl_cmp(double a, double b)
+{
+	if (isnan(a))
+		return isnan(b) ? 0 : 1;
+	if (isnan(b))
+		return -1;
+	return (a > b) - (a < b);
+}
+
+/* the canonical event order: key rank (NULL first), ts, kind, position, value */
+static inline int
+ev_cmp(const QoeEvent *a, const QoeEvent *b)
+{
+	uint32_t	ka = a->key + 1;	/* QOE_NO_KEY wraps to 0: NULL first */
+	uint32_t	kb = b->key + 1;
+	int			pa,
+				pb;
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	pa = a->flags & QOE_EV_HAS_POS;
+	pb = b->flags & QOE_EV_HAS_POS;
+	if (pa != pb)
+		return pa ? 1 : -1;
+	if (pa && a->position != b->position)
+		return a->position < b->position ? -1 : 1;
+	pa = a->flags & QOE_EV_HAS_VALUE;
+	pb = b->flags & QOE_EV_HAS_VALUE;
+	if (pa != pb)
+		return pa ? 1 : -1;
+	if (pa)
+		return dbl_cmp(a->value, b->value);
+	return 0;
+}
+
+static inline int
+key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t		m = alen < blen ? alen : blen;
+	int			c = m ? memcmp(a, b, m) : 0;
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+static inline uint64_t
+hash_bytes(const char *p, size_t len)
+{
+	uint64_t	h = UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t) len;
+	uint64_t	w;
+
+	while (len >= 8)
+	{
+		memcpy(&w, p, 8);
+		h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+		h ^= h >> 32;
+		p += 8;
+		len -= 8;
+	}
+	w = 0;
+	if (len > 0)
+		memcpy(&w, p, len);
+	h = (h ^ w) * UINT64_C(0xc4ceb9fe1a85ec53);
+	h ^= h >> 29;
+	h *= UINT64_C(0x94d049bb133111eb);
+	h ^= h >> 32;
+	return h;
+}
+
+/* ---------------------------------------------------------------------
+ * init, free, memory
+ * ---------------------------------------------------------------------
+ */
+void
+qoe_buffer_init(QoeBuffer *b, const QoeAllocator *alloc)
+{
+	memset(b, 0, sizeof(*b));
+	b->alloc = alloc ? alloc : &qoe_malloc_allocator;
+	b->lastkey = QOE_NO_KEY;
+	b->canonical = true;
+}
+
+void
+qoe_buffer_free(QoeBuffer *b)
+{
+	const QoeAllocator *a = b->alloc;
+
+	qfree(a, b->events);
+	qfree(a, b->keydata);
+	qfree(a, b->keyoff);
+	qfree(a, b->keylen);
+	qfree(a, b->keyhash);
+	qoe_buffer_init(b, a);
+}
+
+size_t
+qoe_buffer_memory(const QoeBuffer *b)
+{
+	return sizeof(QoeBuffer) +
+		b->evcap * sizeof(QoeEvent) +
+		b->keydata_cap +
+		(size_t) b->keycap * (sizeof(uint64_t) + sizeof(uint32_t)) +
+		(size_t) b->keyhash_cap * sizeof(uint32_t);
+}
+
+/* ---------------------------------------------------------------------
+ * key interning
+ * ---------------------------------------------------------------------
+ */
+static void
+free_keyhash(QoeBuffer *b)
+{
+	qfree(b->alloc, b->keyhash);
+	b->keyhash = NULL;
+	b->keyhash_cap = 0;
+}
+
+static void
+hash_insert(QoeBuffer *b, uint32_t k, uint64_t h)
+{
+	uint32_t	mask = b->keyhash_cap - 1;
+	uint32_t	slot = (uint32_t) h & mask;
+
+	while (b->keyhash[slot] != 0)
+		slot = (slot + 1) & mask;
+	b->keyhash[slot] = k + 1;
+}
+
+/* (re)build the hash with room for at least `need' keys at <= 50% load */
+static void
+build_keyhash(QoeBuffer *b, size_t need)
+{
+	size_t		cap = 16;
+	uint32_t	k;
+
+	while (cap < need * 2)
+	{
+		if (cap > ((size_t) UINT32_MAX + 1) / 4)
+			size_overflow(b->alloc);
+		cap *= 2;
+	}
+	free_keyhash(b);
+	b->keyhash = qalloc(b->alloc, mul_size(b->alloc, cap, sizeof(uint32_t)));
+	memset(b->keyhash, 0, cap * sizeof(uint32_t));
+	b->keyhash_cap = (uint32_t) cap;
+	for (k = 0; k < b->nkeys; k++)
+	{
+		size_t		len;
+		const char *kp = qoe_buffer_key(b, k, &len);
+
+		hash_insert(b, k, hash_bytes(kp, len));
+		check_interrupts(k);
+	}
+}
+
+#define QOE_LINEAR_KEYS 8
+
+/* index of key (interned if new) */
+static uint32_t
+intern_key(QoeBuffer *b, const char *key, size_t len)
+{
+	uint32_t	k;
+	uint64_t	h = 0;
+	size_t		cap;
+
+	if (b->lastkey != QOE_NO_KEY && b->keylen[b->lastkey] == len &&
+		memcmp(b->keydata + b->keyoff[b->lastkey], key, len) == 0)
+		return b->lastkey;
+
+	if (b->keyhash_cap == 0 && b->nkeys <= QOE_LINEAR_KEYS)
+	{
+		for (k = 0; k < b->nkeys; k++)
+		{
+			if (b->keylen[k] == len &&
+				memcmp(b->keydata + b->keyoff[k], key, len) == 0)
+			{
+				b->lastkey = k;
+				return k;
+			}
+		}
+	}
+	else
+	{
+		uint32_t	mask;
+		uint32_t	slot;
+
+		if (b->keyhash_cap == 0)
+			build_keyhash(b, (size_t) b->nkeys + 1);
+		h = hash_bytes(key, len);
+		mask = b->keyhash_cap - 1;
+		slot = (uint32_t) h & mask;
+		while (b->keyhash[slot] != 0)
+		{
+			k = b->keyhash[slot] - 1;
+			if (b->keylen[k] == len &&
+				memcmp(b->keydata + b->keyoff[k], key, len) == 0)
+			{
+				b->lastkey = k;
+				return k;
+			}
+			slot = (slot + 1) & mask;
+		}
+	}
+
+	/* append a new key */
+	if (b->nkeys >= UINT32_MAX - 1 || len > UINT32_MAX)
+		size_overflow(b->alloc);
+	if (b->nkeys >= b->keycap)
+	{
+		size_t		oldcap = b->keycap;
+
+		cap = oldcap;
+		b->keyoff = grow_array(b->alloc, b->keyoff, sizeof(uint64_t), &cap,
+							   (size_t) b->nkeys + 1, 8);
+		if (cap > UINT32_MAX - 1)
+			cap = UINT32_MAX - 1;
+		b->keycap = (uint32_t) cap;
+		if (b->keylen == NULL)
+			b->keylen = qalloc(b->alloc, cap * sizeof(uint32_t));
+		else
+			b->keylen = b->alloc->realloc(b->alloc->ctx, b->keylen,
+										  oldcap * sizeof(uint32_t),
+										  cap * sizeof(uint32_t));
+	}
+	if (add_size(b->alloc, b->keydata_len, len) > b->keydata_cap)
+	{
+		cap = b->keydata_cap;
+		b->keydata = grow_array(b->alloc, b->keydata, 1, &cap,
+								b->keydata_len + len, 64);
+		b->keydata_cap = cap;
+	}
+	k = b->nkeys;
+	if (len > 0)
+		memcpy(b->keydata + b->keydata_len, key, len);
+	b->keyoff[k] = b->keydata_len;
+	b->keylen[k] = (uint32_t) len;
+	b->keydata_len += len;
+	b->nkeys++;
+
+	if (b->keyhash_cap != 0)
+	{
+		if ((size_t) b->nkeys * 2 > b->keyhash_cap)
+			build_keyhash(b, b->nkeys);
+		else
+			hash_insert(b, k, h);
+	}
+	b->lastkey = k;
+	return k;
+}
+
+static inline void
+reserve_events(QoeBuffer *b, size_t need)
+{
+	if (need > b->evcap)
+		b->events = grow_array(b->alloc, b->events, sizeof(QoeEvent),
+							   &b->evcap, need, 8);
+}
+
+/* ---------------------------------------------------------------------
+ * add, merge
+ * ---------------------------------------------------------------------
+ */
+void
+qoe_buffer_add(QoeBuffer *b, bool ts_isnull, int64_t ts, int kind,
+			   bool pos_isnull, double position,
+			   bool value_isnull, double value,
+			   const char *key, size_t keylen)
+{
+	bool		counted = false;
+	QoeEvent   *ev;
+	uint8_t		flags = 0;
+
+	if (ts_isnull || ts == QOE_TS_NOBEGIN || ts == QOE_TS_NOEND)
+	{
+		b->invalid_events++;
+		return;
+	}
+	if (kind < 0 || kind >= QOE_NKINDS)
+	{
+		b->unknown_events++;
+		return;
+	}
+	if (!pos_isnull)
+	{
+		if (isfinite(position) && position >= 0)
+			flags |= QOE_EV_HAS_POS;
+		else
+		{
+			b->invalid_events++;
+			counted = true;
+		}
+	}
+	if (kind == QOE_BITRATE &&
+		(value_isnull || !isfinite(value) || !(value > 0)))
+	{
+		if (!counted)
+			b->invalid_events++;
+		return;
+	}
+	if (!value_isnull)
+		flags |= QOE_EV_HAS_VALUE;
+
+	reserve_events(b, b->nevents + 1);
+	ev = &b->events[b->nevents];
+	ev->ts = ts;
+	ev->position = (flags & QOE_EV_HAS_POS) ? normalize_double(position) : 0.0;
+	ev->value = (flags & QOE_EV_HAS_VALUE) ? normalize_double(value) : 0.0;
+	ev->key = key ? intern_key(b, key, keylen) : QOE_NO_KEY;
+	ev->kind = (uint8_t) kind;
+	ev->flags = flags;
+	ev->pad = 0;
+	b->nevents++;
+	b->canonical = false;
+}
+
+void
+qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src)
+{
+	bool		was_empty = (dst->nevents == 0 && dst->nkeys == 0);
+	bool		src_canonical = src->canonical;
+	size_t		n = src->nevents;
+	uint32_t   *map = NULL;
+	size_t		i;
+
+	dst->invalid_events += src->invalid_events;
+	dst->unknown_events += src->unknown_events;
+	dst->duplicate_events += src->duplicate_events;
+	if (n == 0)
+		return;
+
+	if (src->nkeys > 0)
+	{
+		map = qalloc(dst->alloc, mul_size(dst->alloc, src->nkeys, sizeof(uint32_t)));
+		memset(map, 0xff, (size_t) src->nkeys * sizeof(uint32_t));	/* QOE_NO_KEY */
+	}
+	reserve_events(dst, add_size(dst->alloc, dst->nevents, n));
+	for (i = 0; i < n; i++)
+	{
+		QoeEvent	ev = src->events[i];
+
+		check_interrupts(i);
+		if (ev.key != QOE_NO_KEY)
+		{
+			uint32_t	m = map[ev.key];
+
+			if (m == QOE_NO_KEY)
+			{
+				size_t		len;
+				const char *kp = qoe_buffer_key(src, ev.key, &len);
+
+				m = intern_key(dst, kp, len);
+				map[ev.key] = m;
+			}
+			ev.key = m;
+		}
+		dst->events[dst->nevents++] = ev;
+	}
+	qfree(dst->alloc, map);
+
+	/*
+	 * Merging a canonical buffer into an empty one interns the keys in
+	 * sorted order (each key is first referenced in rank order), so the
+	 * result is canonical as well.
+	 */
+	dst->canonical = was_empty && src_canonical;
+}
+
+/* ---------------------------------------------------------------------
+ * canonical form
+ * ---------------------------------------------------------------------
+ */
+
+/* bottom-up merge sort of key indexes by key bytes */
+static void
+sort_key_indexes(const QoeBuffer *b, uint32_t *idx, size_t n)
+{
+	uint32_t   *tmp;
+	uint32_t   *src = idx;
+	uint32_t   *dst;
+	size_t		width;
+	size_t		iter = 0;
+
+	if (n < 2)
+		return;
+	tmp = qalloc(b->alloc, mul_size(b->alloc, n, sizeof(uint32_t)));
+	dst = tmp;
+	for (width = 1; width < n; width *= 2)
+	{
+		size_t		lo;
+
+		for (lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = lo + width < n ? lo + width : n;
+			size_t		hi = mid + width < n ? mid + width : n;
+			size_t		i = lo,
+						j = mid,
+						o = lo;
+
+			while (i < mid && j < hi)
+			{
+				size_t		la,
+							lb;
+				const char *ka = qoe_buffer_key(b, src[i], &la);
+				const char *kb = qoe_buffer_key(b, src[j], &lb);
+
+				check_interrupts(++iter);
+				if (key_cmp(kb, lb, ka, la) < 0)
+					dst[o++] = src[j++];
+				else
+					dst[o++] = src[i++];
+			}
+			while (i < mid)
+				dst[o++] = src[i++];
+			while (j < hi)
+				dst[o++] = src[j++];
+		}
+		{
+			uint32_t   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != idx)
+		memcpy(idx, src, n * sizeof(uint32_t));
+	qfree(b->alloc, tmp);
+}
+
+/*
+ * Sort the keys, drop the ones no event references, and renumber the
+ * events' keys to the sorted rank.
+ */
+static void
+canonicalize_keys(QoeBuffer *b)
+{
+	const QoeAllocator *a = b->alloc;
+	uint32_t   *rank;
+	uint32_t   *order;
+	uint32_t	m = 0;
+	uint32_t	k;
+	size_t		i;
+	bool		sorted = true;
+	char	   *newdata;
+	uint64_t   *newoff;
+	uint32_t   *newlen;
+	size_t		total = 0;
+
+	if (b->nkeys == 0)
+		return;
+
+	rank = qalloc(a, mul_size(a, b->nkeys, sizeof(uint32_t)));
+	memset(rank, 0, (size_t) b->nkeys * sizeof(uint32_t));
+	for (i = 0; i < b->nevents; i++)
+	{
+		check_interrupts(i);
+		if (b->events[i].key != QOE_NO_KEY)
+			rank[b->events[i].key] = 1;
+	}
+	order = qalloc(a, mul_size(a, b->nkeys, sizeof(uint32_t)));
+	for (k = 0; k < b->nkeys; k++)
+	{
+		if (rank[k])
+		{
+			if (m > 0)
+			{
+				size_t		la,
+							lb;
+				const char *ka = qoe_buffer_key(b, order[m - 1], &la);
+				const char *kb = qoe_buffer_key(b, k, &lb);
+
+				if (key_cmp(ka, la, kb, lb) >= 0)
+					sorted = false;
+			}
+			order[m++] = k;
+		}
+		check_interrupts(k);
+	}
+
+	if (sorted && m == b->nkeys)
+	{
+		/* already canonical */
+		qfree(a, order);
+		qfree(a, rank);
+		return;
+	}
+
+	sort_key_indexes(b, order, m);
+
+	for (k = 0; k < m; k++)
+	{
+		rank[order[k]] = k;
+		total += b->keylen[order[k]];
+	}
+
+	newdata = qalloc(a, total);
+	newoff = qalloc(a, mul_size(a, m ? m : 1, sizeof(uint64_t)));
+	newlen = qalloc(a, mul_size(a, m ? m : 1, sizeof(uint32_t)));
+	total = 0;
+	for (k = 0; k < m; k++)
+	{
+		size_t		len;
+		const char *kp = qoe_buffer_key(b, order[k], &len);
+
+		if (len > 0)
+			memcpy(newdata + total, kp, len);
+		newoff[k] = total;
+		newlen[k] = (uint32_t) len;
+		total += len;
+		check_interrupts(k);
+	}
+	for (i = 0; i < b->nevents; i++)
+	{
+		check_interrupts(i);
+		if (b->events[i].key != QOE_NO_KEY)
+			b->events[i].key = rank[b->events[i].key];
+	}
+
+	qfree(a, b->keydata);
+	qfree(a, b->keyoff);
+	qfree(a, b->keylen);
+	free_keyhash(b);
+	b->keydata = newdata;
+	b->keydata_len = total;
+	b->keydata_cap = total ? total : 1;
+	b->keyoff = newoff;
+	b->keylen = newlen;
+	b->nkeys = m;
+	b->keycap = m ? m : 1;
+	b->lastkey = QOE_NO_KEY;
+
+	qfree(a, order);
+	qfree(a, rank);
+}
+
+static void
+insertion_sort_events(QoeEvent *ev, size_t n)
+{
+	size_t		i;
+
+	for (i = 1; i < n; i++)
+	{
+		QoeEvent	tmp;
+		size_t		j = i;
+
+		if (ev_cmp(&ev[i - 1], &ev[i]) <= 0)
+			continue;
+		tmp = ev[i];
+		while (j > 0 && ev_cmp(&ev[j - 1], &tmp) > 0)
+		{
+			ev[j] = ev[j - 1];
+			j--;
+		}
+		ev[j] = tmp;
+		check_interrupts(i);
+	}
+}
+
+#define QOE_INSERTION_SORT_MAX 16
+
+/* stable bottom-up merge sort of events with a scratch buffer */
+static void
+merge_sort_events(const QoeAllocator *a, QoeEvent *ev, size_t n)
+{
+	QoeEvent   *tmp;
+	QoeEvent   *src = ev;
+	QoeEvent   *dst;
+	size_t		width;
+	size_t		lo;
+	size_t		iter = 0;
+
+	if (n <= QOE_INSERTION_SORT_MAX)
+	{
+		insertion_sort_events(ev, n);
+		return;
+	}
+	for (lo = 0; lo < n; lo += QOE_INSERTION_SORT_MAX)
+	{
+		size_t		len = n - lo < QOE_INSERTION_SORT_MAX ? n - lo : QOE_INSERTION_SORT_MAX;
+
+		insertion_sort_events(ev + lo, len);
+		check_interrupts(++iter);
+	}
+	tmp = qalloc(a, mul_size(a, n, sizeof(QoeEvent)));
+	dst = tmp;
+	for (width = QOE_INSERTION_SORT_MAX; width < n; width *= 2)
+	{
+		for (lo = 0; lo < n; lo += 2 * width)
+		{
+			size_t		mid = lo + width < n ? lo + width : n;
+			size_t		hi = mid + width < n ? mid + width : n;
+			size_t		i = lo,
+						j = mid,
+						o = lo;
+
+			if (mid < hi && ev_cmp(&src[mid - 1], &src[mid]) <= 0)
+			{
+				/* already in order */
+				memcpy(dst + lo, src + lo, (hi - lo) * sizeof(QoeEvent));
+				continue;
+			}
+			while (i < mid && j < hi)
+			{
+				check_interrupts(++iter);
+				if (ev_cmp(&src[j], &src[i]) < 0)
+					dst[o++] = src[j++];
+				else
+					dst[o++] = src[i++];
+			}
+			if (i < mid)
+				memcpy(dst + o, src + i, (mid - i) * sizeof(QoeEvent));
+			else if (j < hi)
+				memcpy(dst + o, src + j, (hi - j) * sizeof(QoeEvent));
+		}
+		{
+			QoeEvent   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != ev)
+		memcpy(ev, src, n * sizeof(QoeEvent));
+	qfree(a, tmp);
+}
+
+static inline unsigned
+event_digit(const QoeEvent *ev, int d)
+{
+	if (d < 8)
+		return (unsigned) (((uint64_t) ev->ts ^ UINT64_C(0x8000000000000000)) >> (8 * d)) & 0xff;
+	return (unsigned) ((uint32_t) (ev->key + 1) >> (8 * (d - 8))) & 0xff;
+}
+
+#define QOE_RADIX_DIGITS 12		/* 8 bytes of ts, then 4 bytes of key rank + 1 */
+
+/*
+ * Sort the events of b by (key, ts) with an LSD radix sort (bytes of the
+ * ts with its sign bit flipped, then of the key rank + 1 so that NULL comes
+ * first), skipping digits that are the same in every event; then finish
+ * runs of equal (key, ts) with a comparison sort.  Sorting the events
+ * themselves needs one scratch array and no gather step.
+ */
+static void
+radix_sort_events(QoeBuffer *b)
+{
+	const QoeAllocator *a = b->alloc;
+	size_t		n = b->nevents;
+	QoeEvent   *src = b->events;
+	QoeEvent   *dst;
+	QoeEvent   *ev;
+	size_t	   *hist;
+	size_t		i;
+	int			d;
+
+	hist = qalloc(a, QOE_RADIX_DIGITS * 256 * sizeof(size_t));
+	memset(hist, 0, QOE_RADIX_DIGITS * 256 * sizeof(size_t));
+	for (i = 0; i < n; i++)
+	{
+		uint64_t	ts = (uint64_t) src[i].ts ^ UINT64_C(0x8000000000000000);
+		uint32_t	kp = src[i].key + 1;
+
+		check_interrupts(i);
+		hist[0 * 256 + (ts & 0xff)]++;
+		hist[1 * 256 + ((ts >> 8) & 0xff)]++;
+		hist[2 * 256 + ((ts >> 16) & 0xff)]++;
+		hist[3 * 256 + ((ts >> 24) & 0xff)]++;
+		hist[4 * 256 + ((ts >> 32) & 0xff)]++;
+		hist[5 * 256 + ((ts >> 40) & 0xff)]++;
+		hist[6 * 256 + ((ts >> 48) & 0xff)]++;
+		hist[7 * 256 + (ts >> 56)]++;
+		hist[8 * 256 + (kp & 0xff)]++;
+		hist[9 * 256 + ((kp >> 8) & 0xff)]++;
+		hist[10 * 256 + ((kp >> 16) & 0xff)]++;
+		hist[11 * 256 + (kp >> 24)]++;
+	}
+
+	dst = qalloc(a, mul_size(a, n, sizeof(QoeEvent)));
+	for (d = 0; d < QOE_RADIX_DIGITS; d++)
+	{
+		size_t	   *h = hist + d * 256;
+		size_t		sum = 0;
+		unsigned	c;
+
+		if (h[event_digit(&src[0], d)] == n)
+			continue;			/* the same digit everywhere */
+		for (c = 0; c < 256; c++)
+		{
+			size_t		cnt = h[c];
+
+			h[c] = sum;
+			sum += cnt;
+		}
+		for (i = 0; i < n; i++)
+		{
+			check_interrupts(i);
+			dst[h[event_digit(&src[i], d)]++] = src[i];
+		}
+		{
+			QoeEvent   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	qfree(a, hist);
+	qfree(a, dst);				/* whichever array is the scratch one now */
+	b->events = ev = src;
+	b->evcap = n;
+
+	/* ties on (key, ts): order by kind, position, value */
+	i = 0;
+	while (i < n)
+	{
+		size_t		j = i + 1;
+
+		while (j < n && ev[j].key == ev[i].key && ev[j].ts == ev[i].ts)
+			j++;
+		if (j - i > 1)
+			merge_sort_events(a, ev + i, j - i);
+		check_interrupts(i);
+		i = j;
+	}
+}
+
+/*
+ * Every key's events already in order, only the keys interleaved: a
+ * stable counting sort by key rank finishes the job in one pass.
+ */
+static void
+counting_sort_by_key(QoeBuffer *b)
+{
+	const QoeAllocator *a = b->alloc;
+	size_t		n = b->nevents;
+	size_t		nb = (size_t) b->nkeys + 1;
+	size_t	   *pos;
+	QoeEvent   *out;
+	size_t		i;
+	size_t		sum = 0;
+
+	pos = qalloc(a, mul_size(a, nb, sizeof(size_t)));
+	memset(pos, 0, nb * sizeof(size_t));
+	for (i = 0; i < n; i++)
+	{
+		check_interrupts(i);
+		pos[(uint32_t) (b->events[i].key + 1)]++;
+	}
+	for (i = 0; i < nb; i++)
+	{
+		size_t		c = pos[i];
+
+		pos[i] = sum;
+		sum += c;
+	}
+	out = qalloc(a, mul_size(a, n, sizeof(QoeEvent)));
+	for (i = 0; i < n; i++)
+	{
+		check_interrupts(i);
+		out[pos[(uint32_t) (b->events[i].key + 1)]++] = b->events[i];
+	}
+	qfree(a, pos);
+	qfree(a, b->events);
+	b->events = out;
+	b->evcap = n;
+}
+
+static void
+sort_events(QoeBuffer *b)
+{
+	size_t		n = b->nevents;
+	QoeEvent   *ev = b->events;
+	size_t		i;
+	bool		per_key_sorted = true;
+	size_t	   *last;
+	size_t		nb;
+
+	if (n < 2)
+		return;
+
+	/* already sorted?  (the usual case for one session in time order) */
+	for (i = 1; i < n; i++)
+	{
+		check_interrupts(i);
+		if (ev_cmp(&ev[i - 1], &ev[i]) > 0)
+			break;
+	}
+	if (i == n)
+		return;
+
+	if (n <= QOE_INSERTION_SORT_MAX)
+	{
+		insertion_sort_events(ev, n);
+		return;
+	}
+
+	/* each key's events in order, keys interleaved? */
+	nb = (size_t) b->nkeys + 1;
+	last = qalloc(b->alloc, mul_size(b->alloc, nb, sizeof(size_t)));
+	memset(last, 0xff, nb * sizeof(size_t));	/* SIZE_MAX: none yet */
+	for (i = 0; i < n; i++)
+	{
+		uint32_t	kp = ev[i].key + 1;
+
+		check_interrupts(i);
+		if (last[kp] != SIZE_MAX && ev_cmp(&ev[last[kp]], &ev[i]) > 0)
+		{
+			per_key_sorted = false;
+			break;
+		}
+		last[kp] = i;
+	}
+	qfree(b->alloc, last);
+
+	if (per_key_sorted)
+		counting_sort_by_key(b);
+	else
+		radix_sort_events(b);
+}
+
+/* drop exact duplicates of a sorted buffer, counting them */
+static void
+remove_duplicates(QoeBuffer *b)
+{
+	size_t		n = b->nevents;
+	QoeEvent   *ev = b->events;
+	size_t		i;
+	size_t		out = 1;
+
+	if (n < 2)
+		return;
+	for (i = 1; i < n; i++)
+	{
+		check_interrupts(i);
+		if (ev_cmp(&ev[out - 1], &ev[i]) == 0)
+		{
+			b->duplicate_events++;
+			continue;
+		}
+		if (out != i)
+			ev[out] = ev[i];
+		out++;
+	}
+	b->nevents = out;
+}
+
+void
+qoe_buffer_canonicalize(QoeBuffer *b)
+{
+	if (b->canonical)
+		return;
+	canonicalize_keys(b);
+	sort_events(b);
+	remove_duplicates(b);
+	b->canonical = true;
+}
+
+/* ---------------------------------------------------------------------
+ * binary format
+ *
+ * All integers little-endian:
+ *	 "QTL1", uint32 flags (bit 0: canonical),
+ *	 uint64 nevents, nkeys, invalid_events, unknown_events,
+ *	 duplicate_events, keybytes,
+ *	 nevents x 32-byte events (int64 ts, float64 position, float64 value,
+ *	 uint32 key, uint8 kind, uint8 flags, uint16 0),
+ *	 nkeys x uint32 key length, then the key bytes.
+ * ---------------------------------------------------------------------
+ */
+static inline void
+put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char) v;
+	p[1] = (unsigned char) (v >> 8);
+}
+
+static inline void
+put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char) v;
+	p[1] = (unsigned char) (v >> 8);
+	p[2] = (unsigned char) (v >> 16);
+	p[3] = (unsigned char) (v >> 24);
+}
+
+static inline void
+put_u64(unsigned char *p, uint64_t v)
+{
+	put_u32(p, (uint32_t) v);
+	put_u32(p + 4, (uint32_t) (v >> 32));
+}
+
+static inline void
+put_f64(unsigned char *p, double d)
+{
+	uint64_t	v;
+
+	memcpy(&v, &d, sizeof(v));
+	put_u64(p, v);
+}
+
+static inline uint16_t
+get_u16(const unsigned char *p)
+{
+	return (uint16_t) (p[0] | (p[1] << 8));
+}
+
+static inline uint32_t
+get_u32(const unsigned char *p)
+{
+	return (uint32_t) p[0] | ((uint32_t) p[1] << 8) |
+		((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
+}
+
+static inline uint64_t
+get_u64(const unsigned char *p)
+{
+	return (uint64_t) get_u32(p) | ((uint64_t) get_u32(p + 4) << 32);
+}
+
+static inline double
+get_f64(const unsigned char *p)
+{
+	uint64_t	v = get_u64(p);
+	double		d;
+
+	memcpy(&d, &v, sizeof(d));
+	return d;
+}
+
+static size_t
+key_bytes(const QoeBuffer *b)
+{
+	size_t		total = 0;
+	uint32_t	k;
+
+	for (k = 0; k < b->nkeys; k++)
+		total = add_size(b->alloc, total, b->keylen[k]);
+	return total;
+}
+
+size_t
+qoe_buffer_serialized_size(const QoeBuffer *b)
+{
+	const QoeAllocator *a = b->alloc;
+	size_t		size = QOE_SERIAL_HEADER;
+
+	size = add_size(a, size, mul_size(a, b->nevents, QOE_SERIAL_EVENT));
+	size = add_size(a, size, mul_size(a, b->nkeys, 4));
+	size = add_size(a, size, key_bytes(b));
+	return size;
+}
+
+void
+qoe_buffer_serialize(const QoeBuffer *b, unsigned char *out)
+{
+	unsigned char *p = out;
+	size_t		i;
+	uint32_t	k;
+
+	memcpy(p, QOE_SERIAL_MAGIC, 4);
+	put_u32(p + 4, b->canonical ? QOE_SERIAL_FLAG_CANONICAL : 0);
+	put_u64(p + 8, (uint64_t) b->nevents);
+	put_u64(p + 16, (uint64_t) b->nkeys);
+	put_u64(p + 24, b->invalid_events);
+	put_u64(p + 32, b->unknown_events);
+	put_u64(p + 40, b->duplicate_events);
+	put_u64(p + 48, (uint64_t) key_bytes(b));
+	p += QOE_SERIAL_HEADER;
+
+	for (i = 0; i < b->nevents; i++)
+	{
+		const QoeEvent *ev = &b->events[i];
+
+		check_interrupts(i);
+		put_u64(p, (uint64_t) ev->ts);
+		put_f64(p + 8, ev->position);
+		put_f64(p + 16, ev->value);
+		put_u32(p + 24, ev->key);
+		p[28] = ev->kind;
+		p[29] = ev->flags;
+		put_u16(p + 30, 0);
+		p += QOE_SERIAL_EVENT;
+	}
+	for (k = 0; k < b->nkeys; k++)
+	{
+		put_u32(p, b->keylen[k]);
+		p += 4;
+	}
+	for (k = 0; k < b->nkeys; k++)
+	{
+		size_t		len;
+		const char *kp = qoe_buffer_key(b, k, &len);
+
+		check_interrupts(k);
+		if (len > 0)
+			memcpy(p, kp, len);
+		p += len;
+	}
+}
+
+const char *
+qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
+					   bool require_canonical)
+{
+	const QoeAllocator *a = b->alloc;
+	uint32_t	flags;
+	uint64_t	nevents,
+				nkeys,
+				keybytes;
+	size_t		rest;
+	size_t		i;
+	uint32_t	k;
+	bool		check_canonical;
+	const unsigned char *p;
+	const unsigned char *keylens;
+	const unsigned char *keydata;
+	uint64_t	off;
+	char	   *referenced = NULL;
+
+	if (data == NULL || len < QOE_SERIAL_HEADER)
+		return "truncated data";
+	if (memcmp(data, QOE_SERIAL_MAGIC, 4) != 0)
+		return "bad magic number";
+	flags = get_u32(data + 4);
+	if (flags & ~(uint32_t) QOE_SERIAL_FLAG_CANONICAL)
+		return "unknown flag bits";
+	if (require_canonical && !(flags & QOE_SERIAL_FLAG_CANONICAL))
+		return "data is not in canonical form";
+	check_canonical = (flags & QOE_SERIAL_FLAG_CANONICAL) != 0;
+
+	nevents = get_u64(data + 8);
+	nkeys = get_u64(data + 16);
+	keybytes = get_u64(data + 48);
+
+	rest = len - QOE_SERIAL_HEADER;
+	if (nevents > rest / QOE_SERIAL_EVENT)
+		return "truncated data";
+	rest -= (size_t) nevents * QOE_SERIAL_EVENT;
+	if (nkeys > rest / 4)
+		return "truncated data";
+	rest -= (size_t) nkeys * 4;
+	if (keybytes > rest)
+		return "truncated data";
+	if (keybytes < rest)
+		return "unexpected data after the end";
+	if (nkeys >= UINT32_MAX)
+		return "too many session keys";
+
+	p = data + QOE_SERIAL_HEADER;
+	keylens = p + (size_t) nevents * QOE_SERIAL_EVENT;
+	keydata = keylens + (size_t) nkeys * 4;
+
+	/* keys */
+	off = 0;
+	for (k = 0; k < (uint32_t) nkeys; k++)
+	{
+		uint32_t	kl = get_u32(keylens + (size_t) k * 4);
+
+		if (kl > keybytes - off)
+			return "session key lengths do not match the key data";
+		if (kl > 0 && memchr(keydata + off, '\0', kl) != NULL)
+			return "session key contains a zero byte";
+		if (check_canonical && k > 0)
+		{
+			uint32_t	pl = get_u32(keylens + (size_t) (k - 1) * 4);
+
+			if (key_cmp((const char *) keydata + off - pl, pl,
+						(const char *) keydata + off, kl) >= 0)
+				return "session keys are not in canonical order";
+		}
+		off += kl;
+		check_interrupts(k);
+	}
+	if (off != keybytes)
+		return "session key lengths do not match the key data";
+
+	if (nkeys > 0)
+	{
+		b->keycap = (uint32_t) nkeys;
+		b->keyoff = qalloc(a, (size_t) nkeys * sizeof(uint64_t));
+		b->keylen = qalloc(a, (size_t) nkeys * sizeof(uint32_t));
+		b->keydata_cap = keybytes ? (size_t) keybytes : 1;
+		b->keydata = qalloc(a, b->keydata_cap);
+		if (keybytes > 0)
+			memcpy(b->keydata, keydata, (size_t) keybytes);
+		b->keydata_len = (size_t) keybytes;
+		off = 0;
+		for (k = 0; k < (uint32_t) nkeys; k++)
+		{
+			b->keyoff[k] = off;
+			b->keylen[k] = get_u32(keylens + (size_t) k * 4);
+			off += b->keylen[k];
+		}
+		b->nkeys = (uint32_t) nkeys;
+		if (check_canonical)
+		{
+			referenced = qalloc(a, (size_t) nkeys);
+			memset(referenced, 0, (size_t) nkeys);
+		}
+	}
+
+	/* events */
+	if (nevents > 0)
+	{
+		b->events = qalloc(a, (size_t) nevents * sizeof(QoeEvent));
+		b->evcap = (size_t) nevents;
+	}
+	for (i = 0; i < (size_t) nevents; i++)
+	{
+		QoeEvent   *ev = &b->events[i];
+		const char *err = NULL;
+
+		check_interrupts(i);
+		ev->ts = (int64_t) get_u64(p);
+		ev->position = get_f64(p + 8);
+		ev->value = get_f64(p + 16);
+		ev->key = get_u32(p + 24);
+		ev->kind = p[28];
+		ev->flags = p[29];
+		ev->pad = get_u16(p + 30);
+		p += QOE_SERIAL_EVENT;
+
+		if (ev->kind >= QOE_NKINDS)
+			err = "unknown event kind";
+		else if (ev->flags & ~(QOE_EV_HAS_POS | QOE_EV_HAS_VALUE))
+			err = "unknown event flag bits";
+		else if (ev->pad != 0)
+			err = "nonzero padding in an event";
+		else if (ev->ts == QOE_TS_NOBEGIN || ev->ts == QOE_TS_NOEND)
+			err = "event with an infinite timestamp";
+		else if (ev->ts < QOE_MIN_TIMESTAMP || ev->ts >= QOE_END_TIMESTAMP)
+			err = "event timestamp out of range";
+		else if ((ev->flags & QOE_EV_HAS_POS) ?
+				 !(isfinite(ev->position) && ev->position >= 0) :
+				 get_u64(p - QOE_SERIAL_EVENT + 8) != 0)
+			err = "event with an invalid position";
+		else if (!(ev->flags & QOE_EV_HAS_VALUE) &&
+				 get_u64(p - QOE_SERIAL_EVENT + 16) != 0)
+			err = "event with an invalid value";
+		else if (ev->kind == QOE_BITRATE &&
+				 (!(ev->flags & QOE_EV_HAS_VALUE) ||
+				  !isfinite(ev->value) || !(ev->value > 0)))
+			err = "bitrate event with an invalid value";
+		else if (ev->key != QOE_NO_KEY && ev->key >= nkeys)
+			err = "event with an invalid session key index";
+		if (err)
+		{
+			qfree(a, referenced);
+			return err;
+		}
+		ev->position = normalize_double(ev->position);
+		ev->value = normalize_double(ev->value);
+		if (check_canonical)
+		{
+			if (i > 0 && ev_cmp(&b->events[i - 1], ev) >= 0)
+			{
+				qfree(a, referenced);
+				return "events are not in canonical order";
+			}
+			if (ev->key != QOE_NO_KEY)
+				referenced[ev->key] = 1;
+		}
+		b->nevents = i + 1;
+	}
+	if (referenced)
+	{
+		for (k = 0; k < (uint32_t) nkeys; k++)
+		{
+			if (!referenced[k])
+			{
+				qfree(a, referenced);
+				return "session key not referenced by any event";
+			}
+		}
+		qfree(a, referenced);
+	}
+
+	b->invalid_events = get_u64(data + 24);
+	b->unknown_events = get_u64(data + 32);
+	b->duplicate_events = get_u64(data + 40);
+	b->lastkey = QOE_NO_KEY;
+	b->canonical = check_canonical || (nevents == 0 && nkeys == 0);
+	return NULL;
+}

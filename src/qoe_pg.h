@@ -1,0 +1,147 @@
+/*-------------------------------------------------------------------------
+ *
+ * qoe_pg.h
+ *	  Declarations shared by the PostgreSQL glue of qoe_agg.
+ *
+ * The glue is thin: it converts SQL values to and from the pure core
+ * (qoe_core.h) and supplies the core with a palloc-based allocator and an
+ * interrupt hook.  All computation happens in the core.
+ *
+ *	  qoe_agg.c			module magic, GUCs, parameters, allocator
+ *	  qoe_type.c		the qoe_timeline type: in/out/recv/send, datum helpers
+ *	  qoe_aggfuncs.c	transition, combine, serial and final functions
+ *	  qoe_accessors.c	metric accessors and the qoe_stats tuple builder
+ *	  qoe_srf.c			buffer_episodes, playback_intervals, watched_ranges
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef QOE_PG_H
+#define QOE_PG_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/memutils.h"
+
+#include "qoe_core.h"
+
+/* ---------------------------------------------------------------------
+ * qoe_agg.c: settings, allocator, interrupts
+ * ---------------------------------------------------------------------
+ */
+
+/* current qoe_agg.event_aliases map (owned by the GUC machinery), or NULL */
+extern const QoeAliasMap *qoe_pg_alias_map;
+
+/* bumped whenever qoe_agg.event_aliases is assigned; invalidates caches */
+extern uint64 qoe_pg_alias_generation;
+
+/* a core message ("truncated data") as an errdetail sentence, palloc'd */
+extern char *qoe_pg_sentence(const char *msg);
+
+/* replay parameters from the current qoe_agg.* settings */
+extern void qoe_pg_params(QoeParams *p);
+
+/* a QoeAllocator that allocates in cxt (huge allocations allowed) */
+extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
+
+/*
+ * Aggregate transition state: an event buffer and the allocator it uses.
+ * Both live in one memory context (the aggregate context, or for a freshly
+ * deserialized state the context it was deserialized in); buf.alloc points
+ * at alloc, so the struct must not be moved.
+ */
+typedef struct QoeAggState
+{
+	QoeAllocator alloc;
+	QoeBuffer	buf;
+} QoeAggState;
+
+extern QoeAggState *qoe_pg_state_create(MemoryContext cxt);
+
+/* ---------------------------------------------------------------------
+ * qoe_type.c: qoe_timeline values
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Decode a qoe_timeline datum into b, which is initialised here with alloc
+ * (the allocator must outlive b).  Raises ERROR on a corrupt value.
+ */
+extern void qoe_pg_timeline_decode(Datum d, QoeBuffer *b, const QoeAllocator *alloc);
+
+/*
+ * Canonicalise b if needed and build a qoe_timeline value from it, palloc'd
+ * in the current memory context.  Raises ERROR if it would be too large.
+ */
+extern struct varlena *qoe_pg_timeline_from_buffer(QoeBuffer *b);
+
+/* ---------------------------------------------------------------------
+ * qoe_accessors.c: metrics as SQL values
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Every column of the qoe_stats composite type, in declared order.  This
+ * list is the only place the fields are enumerated; the tuple builder, the
+ * accessors and the one-step final functions all use it.
+ */
+#define QOE_STATS_FIELDS(X) \
+	X(SESSIONS, sessions) \
+	X(PLAY_TIME, play_time) \
+	X(WATCH_TIME, watch_time) \
+	X(VIEW_TIME, view_time) \
+	X(STARTING_TIME, starting_time) \
+	X(PAUSED_TIME, paused_time) \
+	X(BUFFER_TIME, buffer_time) \
+	X(SEEK_TIME, seek_time) \
+	X(AD_TIME, ad_time) \
+	X(REBUFFER_TIME, rebuffer_time) \
+	X(REBUFFER_COUNT, rebuffer_count) \
+	X(BUFFER_COUNT, buffer_count) \
+	X(STARTUP_TIME, startup_time) \
+	X(PAUSE_COUNT, pause_count) \
+	X(SEEK_COUNT, seek_count) \
+	X(SEEK_FORWARD, seek_forward) \
+	X(SEEK_BACKWARD, seek_backward) \
+	X(AD_COUNT, ad_count) \
+	X(REPLAYS, replays) \
+	X(COMPLETIONS, completions) \
+	X(ERRORS, errors) \
+	X(EXITS_BEFORE_START, exits_before_start) \
+	X(START_FAILURES, start_failures) \
+	X(PLAYBACK_FAILURES, playback_failures) \
+	X(MAX_POSITION, max_position) \
+	X(CONTENT_WATCHED, content_watched) \
+	X(AVG_BITRATE, avg_bitrate) \
+	X(MIN_BITRATE, min_bitrate) \
+	X(MAX_BITRATE, max_bitrate) \
+	X(UPSHIFTS, upshifts) \
+	X(DOWNSHIFTS, downshifts) \
+	X(UNMATCHED_BUFFER_ENDS, unmatched_buffer_ends) \
+	X(DUPLICATE_EVENTS, duplicate_events) \
+	X(UNKNOWN_EVENTS, unknown_events) \
+	X(INVALID_EVENTS, invalid_events) \
+	X(FIRST_TS, first_ts) \
+	X(LAST_TS, last_ts) \
+	X(REBUFFER_RATIO, rebuffer_ratio) \
+	X(REBUFFER_PERCENTAGE, rebuffer_percentage) \
+	X(REBUFFER_FREQUENCY, rebuffer_frequency)
+
+#define QOE_FIELD_ENUM(upper, lower) QOE_F_##upper,
+typedef enum QoeField
+{
+	QOE_STATS_FIELDS(QOE_FIELD_ENUM)
+	QOE_NFIELDS
+} QoeField;
+#undef QOE_FIELD_ENUM
+
+/* one metric as a datum (int8, float8 or timestamptz); *isnull per SPEC 8.16 */
+extern Datum qoe_pg_metric_datum(const QoeMetrics *m, QoeField f, bool *isnull);
+
+/* the whole qoe_stats composite for the function being called */
+extern Datum qoe_pg_stats_datum(FunctionCallInfo fcinfo, const QoeMetrics *m);
+
+/* replay a qoe_timeline datum with the current settings */
+extern void qoe_pg_replay_timeline(Datum d, QoeMetrics *m);
+
+#endif							/* QOE_PG_H */

@@ -1,0 +1,897 @@
+/*
+ * test_buffer.c
+ *	  Unit tests of event buffers: row checks (SPEC 1, 8.2-8.5), key
+ *	  interning, merge, canonical form (sort, dedup) and the binary format.
+ */
+#include "qoe_core.h"
+#include "unit.h"
+
+#include <stdint.h>
+
+#define SEC INT64_C(1000000)
+#define T0 (INT64_C(789004800) * SEC)	/* 2025-01-01 in PG epoch */
+
+static const QoeAllocator *A = &qoe_malloc_allocator;
+
+/* add a valid row */
+static void
+add(QoeBuffer *b, int64_t ts, int kind, double pos, double val, const char *key)
+{
+	qoe_buffer_add(b, false, ts, kind, isnan(pos), pos, isnan(val), val,
+				   key, key ? strlen(key) : 0);
+}
+
+static unsigned char *
+serialize(const QoeBuffer *b, size_t *len)
+{
+	unsigned char *out;
+
+	*len = qoe_buffer_serialized_size(b);
+	out = malloc(*len);
+	qoe_buffer_serialize(b, out);
+	return out;
+}
+
+static void
+put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char) v;
+	p[1] = (unsigned char) (v >> 8);
+	p[2] = (unsigned char) (v >> 16);
+	p[3] = (unsigned char) (v >> 24);
+}
+
+static void
+put_u64(unsigned char *p, uint64_t v)
+{
+	put_u32(p, (uint32_t) v);
+	put_u32(p + 4, (uint32_t) (v >> 32));
+}
+
+static void
+put_f64(unsigned char *p, double d)
+{
+	uint64_t	v;
+
+	memcpy(&v, &d, 8);
+	put_u64(p, v);
+}
+
+static uint64_t rng_state = 88172645463325252ULL;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* reference comparator, written independently of the implementation */
+static const QoeBuffer *ref_buf;
+
+static int
+ref_cmp(const void *pa, const void *pb)
+{
+	const QoeEvent *a = pa,
+			   *b = pb;
+	int			c;
+
+	if (a->key != b->key)
+	{
+		size_t		la,
+					lb;
+		const char *ka,
+				   *kb;
+
+		if (a->key == QOE_NO_KEY)
+			return -1;
+		if (b->key == QOE_NO_KEY)
+			return 1;
+		ka = qoe_buffer_key(ref_buf, a->key, &la);
+		kb = qoe_buffer_key(ref_buf, b->key, &lb);
+		c = memcmp(ka, kb, la < lb ? la : lb);
+		if (c)
+			return c;
+		if (la != lb)
+			return la < lb ? -1 : 1;
+	}
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if ((a->flags & QOE_EV_HAS_POS) != (b->flags & QOE_EV_HAS_POS))
+		return (a->flags & QOE_EV_HAS_POS) ? 1 : -1;
+	if ((a->flags & QOE_EV_HAS_POS) && a->position != b->position)
+		return a->position < b->position ? -1 : 1;
+	if ((a->flags & QOE_EV_HAS_VALUE) != (b->flags & QOE_EV_HAS_VALUE))
+		return (a->flags & QOE_EV_HAS_VALUE) ? 1 : -1;
+	if (a->flags & QOE_EV_HAS_VALUE)
+	{
+		if (isnan(a->value) || isnan(b->value))
+			return isnan(a->value) - isnan(b->value) ? (isnan(a->value) ? 1 : -1) : 0;
+		if (a->value != b->value)
+			return a->value < b->value ? -1 : 1;
+	}
+	return 0;
+}
+
+/* is b canonical by the reference definition? */
+static int
+ref_is_canonical(const QoeBuffer *b)
+{
+	size_t		i;
+	uint32_t	k;
+
+	ref_buf = b;
+	for (k = 1; k < b->nkeys; k++)
+	{
+		size_t		la,
+					lb;
+		const char *ka = qoe_buffer_key(b, k - 1, &la);
+		const char *kb = qoe_buffer_key(b, k, &lb);
+		int			c = memcmp(ka, kb, la < lb ? la : lb);
+
+		if (c > 0 || (c == 0 && la >= lb))
+			return 0;
+	}
+	for (i = 1; i < b->nevents; i++)
+		if (ref_cmp(&b->events[i - 1], &b->events[i]) >= 0)
+			return 0;
+	return 1;
+}
+
+static void
+test_add_checks(void)
+{
+	QoeBuffer	b;
+
+	qoe_buffer_init(&b, A);
+	CHECK(b.canonical);
+	CHECK_INT(b.nevents, 0);
+	CHECK_INT(b.lastkey, QOE_NO_KEY);
+
+	/* ts NULL or infinite: invalid, nothing else read */
+	qoe_buffer_add(&b, true, 0, QOE_PLAY, true, 0, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, QOE_TS_NOBEGIN, QOE_PLAY, true, 0, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, QOE_TS_NOEND, QOE_PLAY, true, 0, true, 0, NULL, 0);
+	/* bad ts and bad position and unknown kind: counted once, as invalid */
+	qoe_buffer_add(&b, true, 0, QOE_KIND_UNKNOWN, false, NAN, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, QOE_TS_NOEND, QOE_BITRATE, false, -1, false, -5, NULL, 0);
+	CHECK_INT(b.invalid_events, 5);
+	CHECK_INT(b.unknown_events, 0);
+	CHECK_INT(b.nevents, 0);
+
+	/* unknown kind: unknown only, even with a bad position */
+	qoe_buffer_add(&b, false, T0, QOE_KIND_UNKNOWN, false, NAN, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0, QOE_NKINDS, false, 1, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0, -7, true, 0, true, 0, "k", 1);
+	CHECK_INT(b.invalid_events, 5);
+	CHECK_INT(b.unknown_events, 3);
+	CHECK_INT(b.nevents, 0);
+	CHECK_INT(b.nkeys, 0);
+
+	/* bad positions: counted invalid, kept as NULL */
+	qoe_buffer_add(&b, false, T0, QOE_PLAY, false, NAN, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0 + 1, QOE_PLAY, false, INFINITY, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0 + 2, QOE_PLAY, false, -INFINITY, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0 + 3, QOE_PLAY, false, -0.5, true, 0, NULL, 0);
+	CHECK_INT(b.invalid_events, 9);
+	CHECK_INT(b.nevents, 4);
+	CHECK_INT(b.events[0].flags, 0);
+	CHECK_INT(b.events[3].flags, 0);
+	CHECK(b.events[0].position == 0);
+	CHECK(!b.canonical);
+
+	/* good positions, including -0 and 0 */
+	qoe_buffer_add(&b, false, T0 + 4, QOE_PLAY, false, -0.0, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0 + 5, QOE_PLAY, false, 12.5, true, 0, NULL, 0);
+	CHECK_INT(b.invalid_events, 9);
+	CHECK_INT(b.events[4].flags, QOE_EV_HAS_POS);
+	CHECK(!signbit(b.events[4].position));
+	CHECK_DBL(b.events[5].position, 12.5);
+
+	/* bitrate: value must be finite > 0, else invalid (once) and dropped */
+	qoe_buffer_add(&b, false, T0, QOE_BITRATE, true, 0, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0, QOE_BITRATE, true, 0, false, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0, QOE_BITRATE, true, 0, false, -1, NULL, 0);
+	qoe_buffer_add(&b, false, T0, QOE_BITRATE, true, 0, false, NAN, NULL, 0);
+	qoe_buffer_add(&b, false, T0, QOE_BITRATE, true, 0, false, INFINITY, NULL, 0);
+	CHECK_INT(b.invalid_events, 14);
+	/* bad position and bad value: one row, counted once */
+	qoe_buffer_add(&b, false, T0, QOE_BITRATE, false, -3, false, -1, NULL, 0);
+	qoe_buffer_add(&b, false, T0, QOE_BITRATE, false, NAN, true, 0, NULL, 0);
+	CHECK_INT(b.invalid_events, 16);
+	CHECK_INT(b.nevents, 6);
+	/* bitrate with a bad position but a good value: counted, kept */
+	qoe_buffer_add(&b, false, T0 + 6, QOE_BITRATE, false, -3, false, 3e6, NULL, 0);
+	CHECK_INT(b.invalid_events, 17);
+	CHECK_INT(b.nevents, 7);
+	CHECK_INT(b.events[6].flags, QOE_EV_HAS_VALUE);
+	CHECK_DBL(b.events[6].value, 3e6);
+
+	/* values of other kinds are kept as given, even NaN */
+	qoe_buffer_add(&b, false, T0 + 7, QOE_HEARTBEAT, true, 0, false, NAN, NULL, 0);
+	qoe_buffer_add(&b, false, T0 + 8, QOE_HEARTBEAT, true, 0, false, -4, NULL, 0);
+	qoe_buffer_add(&b, false, T0 + 9, QOE_HEARTBEAT, true, 0, true, 99, NULL, 0);
+	CHECK_INT(b.invalid_events, 17);
+	CHECK_INT(b.nevents, 10);
+	CHECK_INT(b.events[7].flags, QOE_EV_HAS_VALUE);
+	CHECK(isnan(b.events[7].value));
+	CHECK_DBL(b.events[8].value, -4);
+	CHECK_INT(b.events[9].flags, 0);
+	CHECK(b.events[9].value == 0);
+	CHECK_INT(b.unknown_events, 3);
+	CHECK_INT(b.duplicate_events, 0);
+	CHECK(qoe_buffer_memory(&b) >= 10 * sizeof(QoeEvent));
+
+	qoe_buffer_free(&b);
+	CHECK(b.events == NULL);
+	CHECK_INT(b.nevents, 0);
+}
+
+static void
+test_keys(void)
+{
+	QoeBuffer	b;
+	size_t		len;
+	const char *k;
+	int			i;
+	int			ok = 1;
+	char		name[32];
+
+	qoe_buffer_init(&b, A);
+	add(&b, T0, QOE_PLAY, NAN, NAN, "a");
+	add(&b, T0, QOE_PLAY, NAN, NAN, "b");
+	add(&b, T0, QOE_PLAY, NAN, NAN, "a");
+	add(&b, T0, QOE_PLAY, NAN, NAN, "a");
+	add(&b, T0, QOE_PLAY, NAN, NAN, NULL);
+	add(&b, T0, QOE_PLAY, NAN, NAN, "");
+	add(&b, T0, QOE_PLAY, NAN, NAN, "b");
+	qoe_buffer_add(&b, false, T0, QOE_PLAY, true, 0, true, 0, "abc", 2);
+	CHECK_INT(b.nkeys, 4);
+	CHECK_INT(b.events[0].key, 0);
+	CHECK_INT(b.events[1].key, 1);
+	CHECK_INT(b.events[2].key, 0);
+	CHECK_INT(b.events[3].key, 0);
+	CHECK_INT(b.events[4].key, QOE_NO_KEY);
+	CHECK_INT(b.events[5].key, 2);
+	CHECK_INT(b.events[6].key, 1);
+	CHECK_INT(b.events[7].key, 3);
+	k = qoe_buffer_key(&b, 2, &len);
+	CHECK_INT(len, 0);
+	k = qoe_buffer_key(&b, 3, &len);
+	CHECK(len == 2 && memcmp(k, "ab", 2) == 0);
+
+	/* many keys: the hash */
+	for (i = 0; i < 5000; i++)
+	{
+		snprintf(name, sizeof(name), "session-%d", i % 2000);
+		add(&b, T0 + i, QOE_HEARTBEAT, NAN, NAN, name);
+	}
+	CHECK_INT(b.nkeys, 2004);
+	CHECK(b.keyhash_cap >= 2 * b.nkeys);
+	for (i = 0; i < 5000; i++)
+	{
+		snprintf(name, sizeof(name), "session-%d", i % 2000);
+		k = qoe_buffer_key(&b, b.events[8 + i].key, &len);
+		if (len != strlen(name) || memcmp(k, name, len) != 0)
+			ok = 0;
+	}
+	CHECK(ok);
+	/* old keys still found through the hash */
+	add(&b, T0, QOE_PLAY, NAN, NAN, "b");
+	CHECK_INT(b.events[b.nevents - 1].key, 1);
+	add(&b, T0, QOE_PLAY, NAN, NAN, "");
+	CHECK_INT(b.events[b.nevents - 1].key, 2);
+	CHECK_INT(b.nkeys, 2004);
+
+	qoe_buffer_canonicalize(&b);
+	CHECK(ref_is_canonical(&b));
+	CHECK_INT(b.nkeys, 2004);
+	k = qoe_buffer_key(&b, 0, &len);
+	CHECK_INT(len, 0);
+	k = qoe_buffer_key(&b, 1, &len);
+	CHECK(len == 1 && k[0] == 'a');
+	k = qoe_buffer_key(&b, 2, &len);
+	CHECK(len == 2 && memcmp(k, "ab", 2) == 0);
+	/* after canonicalisation the buffer can go on accumulating */
+	add(&b, T0, QOE_PLAY, NAN, NAN, "session-7");
+	add(&b, T0, QOE_PLAY, NAN, NAN, "zzz");
+	CHECK_INT(b.nkeys, 2005);
+	qoe_buffer_canonicalize(&b);
+	CHECK(ref_is_canonical(&b));
+	qoe_buffer_free(&b);
+}
+
+/* a random buffer of n events over nk keys (plus NULL) */
+static void
+random_buffer(QoeBuffer *b, size_t n, int nk, int64_t tsrange, int dupfreq)
+{
+	size_t		i;
+	char		name[32];
+
+	for (i = 0; i < n; i++)
+	{
+		uint64_t	r = rng();
+		int			kind = (int) (r % QOE_NKINDS);
+		int			kn = (int) ((r >> 8) % (uint64_t) (nk + 1));
+		double		pos = ((r >> 20) % 4) == 0 ? NAN : (double) ((r >> 24) % 50) / 4;
+		double		val = ((r >> 30) % 3) == 0 ? NAN : (double) ((r >> 34) % 5 + 1) * 1000;
+		int64_t		ts = T0 + (int64_t) ((r >> 40) % (uint64_t) tsrange);
+
+		if (kn < nk)
+			snprintf(name, sizeof(name), "k%d", kn);
+		add(b, ts, kind, pos, val, kn < nk ? name : NULL);
+		if (dupfreq && (r % (uint64_t) dupfreq) == 0)
+		{
+			add(b, ts, kind, pos, val, kn < nk ? name : NULL);
+			if (kind == QOE_BITRATE && isnan(val))
+				continue;
+		}
+		if ((r >> 50) % 50 == 0)
+			qoe_buffer_add(b, false, ts, QOE_HEARTBEAT, true, 0, false, NAN,
+						   kn < nk ? name : NULL, kn < nk ? strlen(name) : 0);
+	}
+}
+
+static int
+same_bytes(const QoeBuffer *x, const QoeBuffer *y)
+{
+	size_t		lx,
+				ly;
+	unsigned char *sx = serialize(x, &lx);
+	unsigned char *sy = serialize(y, &ly);
+	int			r = lx == ly && memcmp(sx, sy, lx) == 0;
+
+	free(sx);
+	free(sy);
+	return r;
+}
+
+static void
+test_merge(void)
+{
+	QoeBuffer	a,
+				b,
+				ab,
+				ba,
+				e;
+
+	qoe_buffer_init(&a, A);
+	qoe_buffer_init(&b, A);
+	random_buffer(&a, 3000, 20, 200 * SEC, 7);
+	random_buffer(&b, 2000, 30, 100 * SEC, 5);
+	qoe_buffer_add(&a, true, 0, QOE_PLAY, true, 0, true, 0, NULL, 0);
+	qoe_buffer_add(&b, false, T0, QOE_KIND_UNKNOWN, true, 0, true, 0, NULL, 0);
+
+	qoe_buffer_init(&ab, A);
+	qoe_buffer_merge(&ab, &a);
+	qoe_buffer_merge(&ab, &b);
+	qoe_buffer_init(&ba, A);
+	qoe_buffer_merge(&ba, &b);
+	qoe_buffer_merge(&ba, &a);
+	CHECK_INT(ab.nevents, a.nevents + b.nevents);
+	CHECK_INT(ab.invalid_events, a.invalid_events + b.invalid_events);
+	CHECK_INT(ab.unknown_events, 1);
+	CHECK(!ab.canonical);
+	qoe_buffer_canonicalize(&ab);
+	qoe_buffer_canonicalize(&ba);
+	CHECK(same_bytes(&ab, &ba));
+	CHECK(ref_is_canonical(&ab));
+	CHECK(ab.duplicate_events > 0);
+
+	/* canonicalising the parts first gives the same result */
+	qoe_buffer_canonicalize(&a);
+	qoe_buffer_canonicalize(&b);
+	qoe_buffer_free(&ba);
+	qoe_buffer_init(&ba, A);
+	qoe_buffer_merge(&ba, &b);
+	CHECK(ba.canonical);		/* canonical merged into empty stays canonical */
+	CHECK(same_bytes(&ba, &b));
+	qoe_buffer_merge(&ba, &a);
+	CHECK(!ba.canonical);
+	qoe_buffer_canonicalize(&ba);
+	CHECK(same_bytes(&ab, &ba));
+
+	/* merging an empty buffer: counters only */
+	qoe_buffer_init(&e, A);
+	e.invalid_events = 3;
+	qoe_buffer_merge(&ba, &e);
+	CHECK(ba.canonical);
+	CHECK_INT(ba.invalid_events, ab.invalid_events + 3);
+	qoe_buffer_merge(&e, &ba);
+	CHECK_INT(e.nevents, ba.nevents);
+	CHECK(e.canonical);			/* e had counters only */
+
+	qoe_buffer_free(&a);
+	qoe_buffer_free(&b);
+	qoe_buffer_free(&ab);
+	qoe_buffer_free(&ba);
+	qoe_buffer_free(&e);
+}
+
+static void
+test_canonical_order(void)
+{
+	QoeBuffer	b;
+	size_t		len;
+	const char *k;
+	unsigned char *s1,
+			   *s2;
+	size_t		l1,
+				l2;
+
+	qoe_buffer_init(&b, A);
+	/* inserted in reverse of the expected order */
+	add(&b, T0 + 5, QOE_PLAY, NAN, NAN, "b");		/* 13 */
+	add(&b, T0 + 5, QOE_PLAY, NAN, NAN, "ab");		/* 12 */
+	add(&b, T0 + 5, QOE_PLAY, NAN, NAN, "\xff");	/* 14 */
+	add(&b, T0 + 5, QOE_EXIT, NAN, NAN, "a");		/* 11 */
+	add(&b, T0 + 5, QOE_PLAYING, 1, NAN, "a");		/* 10 */
+	add(&b, T0 + 5, QOE_AD_START, 1, NAN, "a");	/* 9 */
+	add(&b, T0 + 5, QOE_AD_END, 1, NAN, "a");		/* 8 */
+	add(&b, T0 + 5, QOE_HEARTBEAT, NAN, NAN, "a");	/* between 10 and 11 */
+	add(&b, T0 + 5, QOE_PLAY, 3, NAN, "a");		/* 7 */
+	add(&b, T0 + 5, QOE_PLAY, 2, NAN, "a");		/* 6 */
+	qoe_buffer_add(&b, false, T0 + 5, QOE_PLAY, false, 2, false, NAN, "a", 1);	/* 5b */
+	add(&b, T0 + 5, QOE_PLAY, 2, 7, "a");			/* 5a */
+	add(&b, T0 + 5, QOE_PLAY, 2, -7, "a");			/* 5 */
+	add(&b, T0 + 5, QOE_PLAY, 2, NAN, "a");		/* dup of 6 */
+	add(&b, T0 + 5, QOE_PLAY, NAN, NAN, "a");		/* 4: NULL position first */
+	add(&b, T0 + 5, QOE_REQUEST, 9, NAN, "a");		/* 3 */
+	add(&b, T0 + 1, QOE_EXIT, NAN, NAN, "a");		/* 2 */
+	add(&b, T0 + 9, QOE_REQUEST, NAN, NAN, NULL);	/* 1 */
+	add(&b, T0 + 9, QOE_REQUEST, NAN, NAN, NULL);	/* dup */
+	add(&b, T0 - 9, QOE_EXIT, NAN, NAN, NULL);		/* 0 */
+	qoe_buffer_add(&b, false, T0 + 5, QOE_PLAY, false, 2, false, NAN, "a", 1);	/* dup 5b */
+	add(&b, T0 + 5, QOE_PLAY, 0.0, NAN, "b");		/* after 13 */
+	add(&b, T0 + 5, QOE_PLAY, -0.0, NAN, "b");		/* dup (-0 == 0) */
+	CHECK_INT(b.nevents, 23);
+	CHECK_INT(b.nkeys, 4);
+
+	qoe_buffer_canonicalize(&b);
+	CHECK(b.canonical);
+	CHECK_INT(b.duplicate_events, 4);
+	CHECK_INT(b.nevents, 19);
+	CHECK_INT(b.nkeys, 4);
+	CHECK(ref_is_canonical(&b));
+	k = qoe_buffer_key(&b, 0, &len);
+	CHECK(len == 1 && k[0] == 'a');
+	k = qoe_buffer_key(&b, 1, &len);
+	CHECK(len == 2 && memcmp(k, "ab", 2) == 0);
+	k = qoe_buffer_key(&b, 2, &len);
+	CHECK(len == 1 && k[0] == 'b');
+	k = qoe_buffer_key(&b, 3, &len);
+	CHECK(len == 1 && k[0] == '\xff');
+
+	CHECK_INT(b.events[0].key, QOE_NO_KEY);
+	CHECK_INT(b.events[0].ts, T0 - 9);
+	CHECK_INT(b.events[1].key, QOE_NO_KEY);
+	CHECK_INT(b.events[1].ts, T0 + 9);
+	CHECK_INT(b.events[2].key, 0);
+	CHECK_INT(b.events[2].ts, T0 + 1);
+	CHECK_INT(b.events[3].kind, QOE_REQUEST);
+	CHECK_INT(b.events[4].kind, QOE_PLAY);
+	CHECK_INT(b.events[4].flags, 0);
+	CHECK_INT(b.events[5].flags, QOE_EV_HAS_POS);
+	CHECK_DBL(b.events[5].position, 2);
+	CHECK_DBL(b.events[6].value, -7);
+	CHECK_DBL(b.events[7].value, 7);
+	CHECK(isnan(b.events[8].value));
+	CHECK_DBL(b.events[9].position, 3);
+	CHECK_INT(b.events[10].kind, QOE_AD_END);
+	CHECK_INT(b.events[11].kind, QOE_AD_START);
+	CHECK_INT(b.events[12].kind, QOE_PLAYING);
+	CHECK_INT(b.events[13].kind, QOE_HEARTBEAT);
+	CHECK_INT(b.events[14].kind, QOE_EXIT);
+	CHECK_INT(b.events[15].key, 1);
+	CHECK_INT(b.events[16].key, 2);
+	CHECK_INT(b.events[16].flags, 0);
+	CHECK_INT(b.events[17].key, 2);
+	CHECK_INT(b.events[17].flags, QOE_EV_HAS_POS);
+	CHECK_INT(b.events[18].key, 3);
+
+	/* idempotent, also when forced to run again */
+	s1 = serialize(&b, &l1);
+	qoe_buffer_canonicalize(&b);
+	b.canonical = false;
+	qoe_buffer_canonicalize(&b);
+	s2 = serialize(&b, &l2);
+	CHECK(l1 == l2 && memcmp(s1, s2, l1) == 0);
+	CHECK_INT(b.duplicate_events, 4);
+	free(s1);
+	free(s2);
+
+	/* keys no event references are dropped */
+	b.events[18].key = 0;
+	b.canonical = false;
+	qoe_buffer_canonicalize(&b);
+	CHECK_INT(b.nkeys, 3);
+	CHECK(ref_is_canonical(&b));
+	qoe_buffer_free(&b);
+
+	/* empty and single-event buffers */
+	qoe_buffer_init(&b, A);
+	qoe_buffer_canonicalize(&b);
+	CHECK_INT(b.nevents, 0);
+	add(&b, T0, QOE_PLAY, NAN, NAN, "x");
+	qoe_buffer_canonicalize(&b);
+	CHECK_INT(b.nevents, 1);
+	CHECK(b.canonical);
+	qoe_buffer_free(&b);
+}
+
+static int	interrupts = 0;
+
+static void
+count_interrupt(void)
+{
+	interrupts++;
+}
+
+/* sort n random events in several shapes and compare with qsort */
+static void
+check_sort_shape(const char *what, int shape, size_t n, int nk)
+{
+	QoeBuffer	b;
+	QoeEvent   *ref;
+	size_t		i,
+				o;
+	int			ok;
+	char		name[32];
+
+	qoe_buffer_init(&b, A);
+	for (i = 0; i < n; i++)
+	{
+		uint64_t	r = rng();
+		int			kn = (int) (r % (uint64_t) (nk + 1));
+		int64_t		ts;
+		int			kind = (int) ((r >> 8) % QOE_NKINDS);
+		double		pos = ((r >> 12) % 3) ? (double) ((r >> 14) % 7) : NAN;
+		double		val = ((r >> 17) % 3) ? (double) ((r >> 19) % 5) + 1 : NAN;
+
+		switch (shape)
+		{
+			case 0:				/* sorted by time, keys interleaved */
+				ts = T0 + (int64_t) i * 1000;
+				break;
+			case 1:				/* random times over a day */
+				ts = T0 + (int64_t) ((r >> 24) % (86400 * SEC));
+				break;
+			case 2:				/* few distinct times: many ties */
+				ts = T0 + (int64_t) ((r >> 24) % 4);
+				break;
+			default:			/* random over the whole range, also negative */
+				ts = (int64_t) (r ^ (r << 7)) / 4;
+				break;
+		}
+		if (kn < nk)
+			snprintf(name, sizeof(name), "key%d", kn);
+		if (shape == 0)
+			kind = QOE_HEARTBEAT, pos = NAN, val = NAN;
+		add(&b, ts, kind, pos, val, kn < nk ? name : NULL);
+	}
+	/* the reference: sort a copy by the same order, keys sorted first */
+	interrupts = 0;
+	qoe_interrupt_hook = count_interrupt;
+	qoe_buffer_canonicalize(&b);
+	qoe_interrupt_hook = NULL;
+	ok = ref_is_canonical(&b) &&
+		b.nevents + b.duplicate_events + b.invalid_events == n;
+
+	/* and independently: re-sorting the result with qsort changes nothing */
+	ref = malloc(b.nevents * sizeof(QoeEvent) + 1);
+	memcpy(ref, b.events, b.nevents * sizeof(QoeEvent));
+	ref_buf = &b;
+	qsort(ref, b.nevents, sizeof(QoeEvent), ref_cmp);
+	for (i = 0, o = 0; i < b.nevents; i++)
+		if (memcmp(&ref[i], &b.events[i], sizeof(QoeEvent)) != 0)
+			o++;
+	free(ref);
+	unit_report(ok && o == 0, __FILE__, __LINE__, what);
+	if (n >= 100000)
+		CHECK(interrupts > 0);
+	qoe_buffer_free(&b);
+}
+
+static void
+test_sort_shapes(void)
+{
+	check_sort_shape("sorted in time, 50 keys interleaved", 0, 200000, 50);
+	check_sort_shape("random times, 1000 keys", 1, 200000, 1000);
+	check_sort_shape("random times, NULL keys only", 1, 200000, 0);
+	check_sort_shape("many ties", 2, 50000, 3);
+	check_sort_shape("full range timestamps", 3, 100000, 300);
+	check_sort_shape("small", 1, 10, 2);
+	check_sort_shape("medium", 1, 100, 2);
+	check_sort_shape("ties small", 2, 20, 1);
+}
+
+static void
+test_serialize(void)
+{
+	QoeBuffer	b,
+				c;
+	unsigned char *s,
+			   *s2;
+	size_t		len,
+				len2;
+	const char *err;
+
+	/* non-canonical round trip keeps order and flags */
+	qoe_buffer_init(&b, A);
+	random_buffer(&b, 500, 10, 60 * SEC, 9);
+	b.invalid_events = 7;
+	b.unknown_events = 8;
+	b.duplicate_events = 9;
+	s = serialize(&b, &len);
+	CHECK_INT(len, 56 + 32 * b.nevents + 4 * b.nkeys + b.keydata_len);
+	CHECK(memcmp(s, "QTL1", 4) == 0);
+	qoe_buffer_init(&c, A);
+	err = qoe_buffer_deserialize(&c, s, len, false);
+	CHECK(err == NULL);
+	CHECK(!c.canonical);
+	CHECK_INT(c.nevents, b.nevents);
+	CHECK_INT(c.nkeys, b.nkeys);
+	CHECK_INT(c.invalid_events, 7);
+	CHECK_INT(c.unknown_events, 8);
+	CHECK_INT(c.duplicate_events, 9);
+	CHECK(memcmp(c.events, b.events, b.nevents * sizeof(QoeEvent)) == 0);
+	CHECK(same_bytes(&b, &c));
+	qoe_buffer_free(&c);
+
+	/* non-canonical data is not a timeline */
+	qoe_buffer_init(&c, A);
+	err = qoe_buffer_deserialize(&c, s, len, true);
+	CHECK_STR(err, "data is not in canonical form");
+	qoe_buffer_free(&c);
+	free(s);
+
+	/* canonical */
+	qoe_buffer_canonicalize(&b);
+	s = serialize(&b, &len);
+	qoe_buffer_init(&c, A);
+	err = qoe_buffer_deserialize(&c, s, len, true);
+	CHECK(err == NULL);
+	CHECK(c.canonical);
+	s2 = serialize(&c, &len2);
+	CHECK(len == len2 && memcmp(s, s2, len) == 0);
+	free(s2);
+	/* a deserialized buffer accumulates and merges like any other */
+	add(&c, T0, QOE_PLAY, NAN, NAN, "k3");
+	add(&c, T0, QOE_PLAY, NAN, NAN, "new");
+	CHECK_INT(c.nkeys, b.nkeys + 1);
+	qoe_buffer_canonicalize(&c);
+	CHECK(ref_is_canonical(&c));
+	qoe_buffer_free(&c);
+	free(s);
+	qoe_buffer_free(&b);
+
+	/* empty */
+	qoe_buffer_init(&b, A);
+	s = serialize(&b, &len);
+	CHECK_INT(len, 56);
+	qoe_buffer_init(&c, A);
+	CHECK(qoe_buffer_deserialize(&c, s, len, true) == NULL);
+	CHECK_INT(c.nevents, 0);
+	CHECK(c.canonical);
+	qoe_buffer_free(&c);
+	free(s);
+	qoe_buffer_free(&b);
+}
+
+/* a small canonical buffer: 3 events, 2 keys */
+static unsigned char *
+small_serialized(size_t *len)
+{
+	QoeBuffer	b;
+	unsigned char *s;
+
+	qoe_buffer_init(&b, A);
+	add(&b, T0, QOE_PLAY, 0, NAN, "s1");
+	add(&b, T0 + SEC, QOE_BITRATE, 1, 2e6, "s1");
+	add(&b, T0 + 2 * SEC, QOE_PAUSE, NAN, 5, "s2");
+	qoe_buffer_canonicalize(&b);
+	s = serialize(&b, len);
+	qoe_buffer_free(&b);
+	return s;
+}
+
+#define EV(i) (56 + 32 * (i))
+
+static void
+expect_reject(const char *what, const unsigned char *data, size_t len,
+			  bool canon, const char *want)
+{
+	QoeBuffer	c;
+	const char *err;
+
+	qoe_buffer_init(&c, A);
+	err = qoe_buffer_deserialize(&c, data, len, canon);
+	unit_report(err != NULL && (want == NULL || strcmp(err, want) == 0),
+				__FILE__, __LINE__, what);
+	if (err == NULL || (want && strcmp(err, want) != 0))
+		printf("#   got \"%s\", want \"%s\"\n", err ? err : "(null)", want ? want : "(any)");
+	qoe_buffer_free(&c);
+}
+
+static void
+test_deserialize_rejects(void)
+{
+	size_t		len;
+	unsigned char *s = small_serialized(&len);
+	unsigned char *t = malloc(len + 8);
+	size_t		i;
+	int			bit;
+	int			prefix_ok = 1;
+	int			accepted = 0;
+	QoeBuffer	c;
+
+	CHECK_INT(len, 56 + 3 * 32 + 2 * 4 + 4);
+	qoe_buffer_init(&c, A);
+	CHECK(qoe_buffer_deserialize(&c, s, len, true) == NULL);
+	qoe_buffer_free(&c);
+
+	/* every proper prefix, and extra bytes */
+	for (i = 0; i < len; i++)
+	{
+		qoe_buffer_init(&c, A);
+		if (qoe_buffer_deserialize(&c, s, i, false) == NULL)
+			prefix_ok = 0;
+		qoe_buffer_free(&c);
+	}
+	CHECK(prefix_ok);
+	expect_reject("truncated", s, 10, false, "truncated data");
+	expect_reject("truncated keys", s, len - 1, false, "truncated data");
+	memcpy(t, s, len);
+	t[len] = 'x';
+	expect_reject("extra byte", t, len + 1, false, "unexpected data after the end");
+
+#define RESET() memcpy(t, s, len)
+	RESET();
+	t[0] = 'X';
+	expect_reject("magic", t, len, false, "bad magic number");
+	RESET();
+	t[4] = 2;
+	expect_reject("flags", t, len, false, "unknown flag bits");
+	RESET();
+	put_u64(t + 8, UINT64_MAX);
+	expect_reject("huge nevents", t, len, false, "truncated data");
+	RESET();
+	put_u64(t + 8, UINT64_C(1) << 59);
+	expect_reject("overflowing nevents", t, len, false, "truncated data");
+	RESET();
+	put_u64(t + 16, UINT64_MAX / 2);
+	expect_reject("huge nkeys", t, len, false, "truncated data");
+	RESET();
+	put_u64(t + 48, UINT64_MAX);
+	expect_reject("huge keybytes", t, len, false, "truncated data");
+	RESET();
+	t[EV(1) + 28] = QOE_NKINDS;
+	expect_reject("kind", t, len, false, "unknown event kind");
+	RESET();
+	t[EV(0) + 29] = 0x04;
+	expect_reject("event flags", t, len, false, "unknown event flag bits");
+	RESET();
+	t[EV(0) + 31] = 1;
+	expect_reject("pad", t, len, false, "nonzero padding in an event");
+	RESET();
+	put_u64(t + EV(0), (uint64_t) QOE_TS_NOEND);
+	expect_reject("ts infinity", t, len, false, "event with an infinite timestamp");
+	RESET();
+	put_u64(t + EV(2), (uint64_t) QOE_TS_NOBEGIN);
+	expect_reject("ts -infinity", t, len, false, "event with an infinite timestamp");
+	RESET();
+	put_u64(t + EV(2), (uint64_t) INT64_C(9223371331200000000));
+	expect_reject("ts out of range", t, len, false, "event timestamp out of range");
+	RESET();
+	put_f64(t + EV(0) + 8, NAN);
+	expect_reject("NaN position", t, len, false, "event with an invalid position");
+	RESET();
+	put_f64(t + EV(0) + 8, -1);
+	expect_reject("negative position", t, len, false, "event with an invalid position");
+	RESET();
+	put_f64(t + EV(0) + 8, INFINITY);
+	expect_reject("infinite position", t, len, false, "event with an invalid position");
+	RESET();
+	put_f64(t + EV(2) + 8, 1);
+	expect_reject("unflagged position", t, len, false, "event with an invalid position");
+	RESET();
+	put_f64(t + EV(0) + 16, 1);
+	expect_reject("unflagged value", t, len, false, "event with an invalid value");
+	RESET();
+	put_f64(t + EV(1) + 16, -1);
+	expect_reject("bitrate value", t, len, false, "bitrate event with an invalid value");
+	RESET();
+	put_f64(t + EV(1) + 16, NAN);
+	expect_reject("bitrate NaN", t, len, false, "bitrate event with an invalid value");
+	RESET();
+	t[EV(1) + 29] = QOE_EV_HAS_POS;
+	put_f64(t + EV(1) + 16, 0);
+	expect_reject("bitrate NULL", t, len, false, "bitrate event with an invalid value");
+	RESET();
+	put_u32(t + EV(1) + 24, 2);
+	expect_reject("key index", t, len, false, "event with an invalid session key index");
+	RESET();
+	put_u32(t + EV(2) + 24, 0);
+	put_u64(t + EV(2), (uint64_t) T0);
+	expect_reject("events order", t, len, true, "events are not in canonical order");
+	RESET();
+	put_u32(t + EV(2) + 24, 0);
+	expect_reject("unreferenced key", t, len, true, "session key not referenced by any event");
+	RESET();
+	memcpy(t + EV(1), t + EV(0), 32);
+	expect_reject("duplicate", t, len, true, "events are not in canonical order");
+	RESET();
+	t[len - 1] = '1';			/* keys "s1" "s1" */
+	expect_reject("keys equal", t, len, true, "session keys are not in canonical order");
+	RESET();
+	t[len - 1] = '0';			/* keys "s1" "s0" */
+	expect_reject("keys order", t, len, true, "session keys are not in canonical order");
+	RESET();
+	t[len - 1] = '\0';
+	expect_reject("NUL in key", t, len, false, "session key contains a zero byte");
+	RESET();
+	put_u32(t + EV(3), 3);
+	expect_reject("key lengths", t, len, false, "session key lengths do not match the key data");
+	RESET();
+	put_u32(t + EV(3), UINT32_MAX);
+	expect_reject("key length huge", t, len, false, "session key lengths do not match the key data");
+	/* not canonical but flagged as such */
+	RESET();
+	put_u64(t + EV(0), (uint64_t) (T0 + 5 * SEC));
+	expect_reject("flagged canonical, unsorted", t, len, false, "events are not in canonical order");
+	/* ... and accepted when not flagged and not required */
+	t[4] = 0;
+	qoe_buffer_init(&c, A);
+	CHECK(qoe_buffer_deserialize(&c, t, len, false) == NULL);
+	CHECK(!c.canonical);
+	qoe_buffer_canonicalize(&c);
+	CHECK(ref_is_canonical(&c));
+	qoe_buffer_free(&c);
+	expect_reject("NULL data", NULL, 0, false, "truncated data");
+
+	/* flip every bit of every byte: never crashes, valid results stay usable */
+	for (i = 0; i < len; i++)
+	{
+		for (bit = 0; bit < 8; bit++)
+		{
+			const char *err;
+
+			RESET();
+			t[i] ^= (unsigned char) (1 << bit);
+			qoe_buffer_init(&c, A);
+			err = qoe_buffer_deserialize(&c, t, len, (bit & 1) != 0);
+			if (err == NULL)
+			{
+				size_t		l2;
+				unsigned char *s2;
+
+				accepted++;
+				qoe_buffer_canonicalize(&c);
+				s2 = serialize(&c, &l2);
+				free(s2);
+			}
+			qoe_buffer_free(&c);
+		}
+	}
+	CHECK(accepted < (int) (len * 8));
+	printf("# %d of %d bit flips accepted\n", accepted, (int) (len * 8));
+	free(t);
+	free(s);
+}
+
+int
+main(void)
+{
+	test_add_checks();
+	test_keys();
+	test_merge();
+	test_canonical_order();
+	test_sort_shapes();
+	test_serialize();
+	test_deserialize_rejects();
+	return unit_done();
+}

@@ -1,0 +1,482 @@
+/*
+ * test_replay.c
+ *	  Unit tests of the session state machine and metrics (qoe_replay.c):
+ *	  every worked scenario of SPEC 7 and the precise readings of SPEC 8.
+ */
+#include "qoe_core.h"
+#include "unit.h"
+
+#define NUL NAN					/* a NULL position or value */
+#define S(sec) ((int64_t) ((sec) * 1000000.0))
+
+typedef struct Ev
+{
+	double		sec;
+	int			kind;
+	double		pos;
+	double		value;
+	const char *key;
+} Ev;
+
+typedef struct Rows
+{
+	int			nep;
+	QoeEpisode	ep[16];
+	int			niv;
+	QoeInterval iv[32];
+	int			nrg;
+	QoeRange	rg[16];
+} Rows;
+
+static void
+on_episode(void *arg, const QoeEpisode *e)
+{
+	Rows	   *r = arg;
+
+	if (r->nep < 16)
+		r->ep[r->nep] = *e;
+	r->nep++;
+}
+
+static void
+on_interval(void *arg, const QoeInterval *iv)
+{
+	Rows	   *r = arg;
+
+	if (r->niv < 32)
+		r->iv[r->niv] = *iv;
+	r->niv++;
+}
+
+static void
+on_range(void *arg, const QoeRange *rg)
+{
+	Rows	   *r = arg;
+
+	if (r->nrg < 16)
+		r->rg[r->nrg] = *rg;
+	r->nrg++;
+}
+
+static Rows rows;
+
+/* replay n events with params p; rows collected into the global "rows" */
+static QoeMetrics
+run_p(const Ev *ev, int n, const QoeParams *p)
+{
+	QoeBuffer	b;
+	QoeMetrics	m;
+	QoeSink		sink;
+	int			i;
+
+	memset(&rows, 0, sizeof(rows));
+	memset(&sink, 0, sizeof(sink));
+	sink.arg = &rows;
+	sink.episode = on_episode;
+	sink.interval = on_interval;
+	sink.range = on_range;
+
+	qoe_buffer_init(&b, &qoe_malloc_allocator);
+	/* add in reverse order: the result must not depend on arrival order */
+	for (i = n - 1; i >= 0; i--)
+		qoe_buffer_add(&b, false, S(ev[i].sec), ev[i].kind,
+					   isnan(ev[i].pos), isnan(ev[i].pos) ? 0 : ev[i].pos,
+					   isnan(ev[i].value), isnan(ev[i].value) ? 0 : ev[i].value,
+					   ev[i].key, ev[i].key ? strlen(ev[i].key) : 0);
+	qoe_replay(&b, p, &m, &sink);
+	qoe_buffer_free(&b);
+	return m;
+}
+
+static QoeMetrics
+run(const Ev *ev, int n)
+{
+	return run_p(ev, n, &qoe_default_params);
+}
+
+#define RUN(arr) run(arr, (int) (sizeof(arr) / sizeof(arr[0])))
+
+static void
+scenarios(void)
+{
+	QoeMetrics	m;
+	double		d;
+
+	/* 1. play@0[0], ended@60[60] */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {60, QOE_ENDED, 60, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.play_time, 60);
+		CHECK_DBL(m.content_watched, 60);
+		CHECK_INT(m.completions, 1);
+		CHECK_INT(m.sessions, 1);
+		CHECK(qoe_startup_time(&m, &d) && d == 0);
+		CHECK_DBL(qoe_view_time(&m), 60);
+		CHECK_DBL(m.max_position, 60);
+	}
+	/* 2. pause and resume */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_PAUSE, 10, NUL, NULL},
+		{20, QOE_PLAY, 10, NUL, NULL}, {70, QOE_ENDED, 60, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.play_time, 60);
+		CHECK_DBL(m.paused_time, 10);
+		CHECK_INT(m.pause_count, 1);
+		CHECK_DBL(m.content_watched, 60);
+		CHECK_INT(rows.niv, 3);
+	}
+	/* 3. pause then nothing */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_PAUSE, 10, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.play_time, 10);
+		CHECK_DBL(m.paused_time, 0);
+	}
+	/* 4. unreported forward skip */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_HEARTBEAT, 10, NUL, NULL},
+		{20, QOE_HEARTBEAT, 200, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.play_time, 20);
+		CHECK_INT(m.seek_forward, 1);
+		CHECK_INT(m.seek_count, 1);
+		CHECK_DBL(m.content_watched, 20);
+		CHECK_DBL(m.max_position, 200);
+		/* two playing intervals touch: merged into one row 0 -> 20, [0 .. 20] */
+		CHECK_INT(rows.niv, 1);
+		CHECK_DBL(rows.iv[0].start_position, 0);
+		CHECK_DBL(rows.iv[0].end_position, 20);
+	}
+	/* 5. reported backward seek */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {30, QOE_SEEK_START, 30, NUL, NULL},
+		{30, QOE_SEEK_END, 15, NUL, NULL}, {75, QOE_ENDED, 60, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.play_time, 75);
+		CHECK_INT(m.seek_count, 1);
+		CHECK_INT(m.seek_backward, 1);
+		CHECK_INT(m.seek_forward, 0);
+		CHECK_DBL(m.content_watched, 60);
+		CHECK_INT(rows.nrg, 1);
+		CHECK_DBL(rows.rg[0].from_position, 0);
+		CHECK_DBL(rows.rg[0].to_position, 60);
+	}
+	/* 6. buffer only */
+	{
+		Ev			e[] = {{0, QOE_BUFFER_START, NUL, NUL, NULL}, {30, QOE_BUFFER_END, NUL, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.buffer_time, 30);
+		CHECK_INT(m.buffer_count, 1);
+		CHECK_INT(m.rebuffer_count, 0);
+		CHECK_INT(rows.nep, 1);
+		CHECK_INT(rows.ep[0].cause, QOE_CAUSE_STARTUP);
+		CHECK(rows.ep[0].closed);
+		CHECK(!m.has_position);
+		CHECK_INT(m.exits_before_start, 0);
+	}
+	/* 7. heartbeat closes a stall */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {5, QOE_BUFFER_START, 5, NUL, NULL},
+		{20, QOE_HEARTBEAT, 6, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.play_time, 5);
+		CHECK_DBL(m.rebuffer_time, 15);
+		CHECK_INT(m.rebuffer_count, 1);
+		CHECK_INT(rows.nep, 1);
+		CHECK_INT(rows.ep[0].started_at, S(5));
+		CHECK_INT(rows.ep[0].ended_at, S(20));
+		CHECK_INT(rows.ep[0].cause, QOE_CAUSE_STALL);
+		CHECK(qoe_rebuffer_ratio(&m, &d) && fabs(d - 0.75) < 1e-12);
+	}
+	/* 8. a long pause splits the session */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_PAUSE, 10, NUL, NULL},
+		{4000, QOE_PLAY, 10, NUL, NULL}, {4010, QOE_PAUSE, 20, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.sessions, 2);
+		CHECK_DBL(m.play_time, 20);
+		CHECK_DBL(m.paused_time, 0);
+	}
+	/* 9. corroborated gap */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {7200, QOE_ENDED, 7200, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.sessions, 1);
+		CHECK_DBL(m.play_time, 7200);
+	}
+	/* 10. startup with playing events */
+	{
+		Ev			e[] = {{0, QOE_REQUEST, NUL, NUL, NULL}, {2, QOE_PLAYING, 0, NUL, NULL},
+		{12, QOE_ENDED, 10, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK(qoe_startup_time(&m, &d) && d == 2);
+		CHECK_DBL(m.play_time, 10);
+		CHECK_DBL(m.starting_time, 2);
+		CHECK_DBL(qoe_view_time(&m), 12);
+	}
+	/* 11. exit before start */
+	{
+		Ev			e[] = {{0, QOE_REQUEST, NUL, NUL, NULL}, {5, QOE_EXIT, NUL, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.exits_before_start, 1);
+		CHECK(!qoe_startup_time(&m, &d));
+		CHECK_DBL(m.starting_time, 5);
+	}
+	/* 12. unclosed stall */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {1, QOE_BUFFER_START, 1, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.buffer_count, 1);
+		CHECK_INT(rows.nep, 1);
+		CHECK_INT(rows.ep[0].ended_at - rows.ep[0].started_at, 0);
+		CHECK(!rows.ep[0].closed);
+	}
+}
+
+static void
+readings(void)
+{
+	QoeMetrics	m;
+	double		d;
+
+	/* 8.6: replay counted by play after ended, not after request */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_ENDED, 10, NUL, NULL},
+		{20, QOE_PLAY, 0, NUL, NULL}, {30, QOE_ENDED, 10, NUL, NULL},
+		{40, QOE_REQUEST, NUL, NUL, NULL}, {41, QOE_PLAY, 0, NUL, NULL},
+		{51, QOE_ENDED, 10, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.replays, 1);
+		CHECK_INT(m.completions, 3);
+		CHECK_DBL(m.play_time, 30);
+		CHECK_DBL(m.starting_time, 1);
+		CHECK_DBL(m.content_watched, 10);
+	}
+	/* no replay after an error */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_ERROR, 10, NUL, NULL},
+		{20, QOE_PLAY, 10, NUL, NULL}, {30, QOE_ENDED, 20, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.replays, 0);
+		CHECK_INT(m.errors, 1);
+		CHECK_INT(m.playback_failures, 1);
+		CHECK_DBL(m.play_time, 20);
+	}
+	/* 8.14: error before the first frame is a start failure */
+	{
+		Ev			e[] = {{0, QOE_REQUEST, NUL, NUL, NULL}, {3, QOE_ERROR, NUL, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.start_failures, 1);
+		CHECK_INT(m.exits_before_start, 0);
+		CHECK_INT(m.playback_failures, 0);
+	}
+	/* uses playing: a resume after a pause plays at once; first play waits */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {1, QOE_PLAYING, 0, NUL, NULL},
+		{11, QOE_PAUSE, 10, NUL, NULL}, {15, QOE_PLAY, 10, NUL, NULL},
+		{25, QOE_ENDED, 20, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.starting_time, 1);
+		CHECK_DBL(m.play_time, 20);
+		CHECK_DBL(m.paused_time, 4);
+		CHECK(qoe_startup_time(&m, &d) && d == 1);
+	}
+	/* seek-caused buffering and seek grace (1 s) */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL},
+			{10, QOE_SEEK, 100, NUL, NULL},
+			{10.5, QOE_BUFFER_START, NUL, NUL, NULL},
+			{12, QOE_BUFFER_END, NUL, NUL, NULL},
+			{20, QOE_BUFFER_START, NUL, NUL, NULL},
+		{23, QOE_BUFFER_END, NUL, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.buffer_count, 2);
+		CHECK_INT(m.rebuffer_count, 1);
+		CHECK_DBL(m.rebuffer_time, 3);
+		CHECK_DBL(m.buffer_time, 4.5);
+		CHECK_INT(m.seek_forward, 1);
+		CHECK_INT(rows.ep[0].cause, QOE_CAUSE_SEEK);
+		CHECK_INT(rows.ep[1].cause, QOE_CAUSE_STALL);
+		/* 0-10 play [0,10]; 10-10.5 play from 100; 12-20 play */
+		CHECK_DBL(m.play_time, 10 + 0.5 + 8);
+		CHECK_DBL(m.content_watched, 10 + 8.5);
+	}
+	/* raw buffer pairing: repeated start, unmatched end, same-ts close */
+	{
+		Ev			e[] = {{0, QOE_BUFFER_START, NUL, NUL, NULL},
+			{1, QOE_BUFFER_START, NUL, NUL, NULL},
+			{4, QOE_BUFFER_END, NUL, NUL, NULL},
+			{6, QOE_BUFFER_END, NUL, NUL, NULL},
+			{8, QOE_BUFFER_START, NUL, NUL, NULL},
+			{9, QOE_PLAY, NUL, NUL, NULL},
+		{9, QOE_BUFFER_END, NUL, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.buffer_count, 2);
+		CHECK_INT(m.unmatched_buffer_ends, 1);
+		CHECK_DBL(m.buffer_time, 5);
+	}
+	/* 8.10: exit during buffering closes with closed = false */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {5, QOE_BUFFER_START, 5, NUL, NULL},
+		{9, QOE_EXIT, NUL, NUL, NULL}, {10, QOE_PLAY, 0, NUL, NULL},
+		{12, QOE_ENDED, 2, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.sessions, 2);
+		CHECK_INT(rows.nep, 1);
+		CHECK(!rows.ep[0].closed);
+		CHECK_DBL(m.rebuffer_time, 4);
+		CHECK_DBL(m.play_time, 7);
+	}
+	/* 8.17 ads; ad time has priority over playing */
+	{
+		Ev			e[] = {{0, QOE_AD_START, NUL, NUL, NULL}, {0, QOE_AD_START, NUL, NUL, NULL},
+		{15, QOE_AD_END, NUL, NUL, NULL}, {15, QOE_PLAY, 0, NUL, NULL},
+		{45, QOE_ENDED, 30, NUL, NULL}};
+
+		m = RUN(e);
+		/* two ad_start at the same ts with same values are duplicates */
+		CHECK_INT(m.ad_count, 1);
+		CHECK_INT(m.duplicate_events, 1);
+		CHECK_DBL(m.ad_time, 15);
+		CHECK_DBL(m.play_time, 30);
+	}
+	/* bitrate weighting; intervals before any bitrate left out */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_BITRATE, NUL, 1000, NULL},
+		{20, QOE_BITRATE, NUL, 3000, NULL}, {40, QOE_BITRATE, NUL, 2000, NULL},
+		{50, QOE_ENDED, NUL, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK(qoe_avg_bitrate(&m, &d) && fabs(d - (1000 * 10 + 3000 * 20 + 2000 * 10) / 40.0) < 1e-9);
+		CHECK_DBL(m.min_bitrate, 1000);
+		CHECK_DBL(m.max_bitrate, 3000);
+		CHECK_INT(m.upshifts, 1);
+		CHECK_INT(m.downshifts, 1);
+		CHECK_DBL(m.content_watched, 50);
+	}
+	/* 8.12: max_position is the end of the covered range */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {61, QOE_ENDED, 60, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_DBL(m.max_position, 60);
+		CHECK_DBL(m.content_watched, 60);
+	}
+	/* keys: events of different keys never share a session */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, "b"}, {10, QOE_ENDED, 10, NUL, "b"},
+		{0, QOE_PLAY, 0, NUL, "a"}, {5, QOE_ENDED, 5, NUL, "a"},
+		{1, QOE_PLAY, 0, NUL, NULL}, {2, QOE_ENDED, 1, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.sessions, 3);
+		CHECK_DBL(m.play_time, 16);
+		CHECK_INT(rows.nrg, 3);
+		/* NULL key first, then "a", then "b" */
+		CHECK(rows.rg[0].key == QOE_NO_KEY);
+		CHECK_DBL(rows.rg[1].to_position, 5);
+		CHECK_DBL(rows.rg[2].to_position, 10);
+	}
+	/* session timeout parameter */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_PAUSE, 10, NUL, NULL},
+		{100, QOE_PLAY, 10, NUL, NULL}, {110, QOE_PAUSE, 20, NUL, NULL}};
+		QoeParams	p = qoe_default_params;
+
+		p.session_timeout_us = S(60);
+		m = run_p(e, 4, &p);
+		CHECK_INT(m.sessions, 2);
+		CHECK_DBL(m.paused_time, 0);
+		m = run_p(e, 4, &qoe_default_params);
+		CHECK_INT(m.sessions, 1);
+		CHECK_DBL(m.paused_time, 90);
+	}
+	/* backward unreported skip and the continuous tolerance */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 100, NUL, NULL}, {10, QOE_HEARTBEAT, 111, NUL, NULL},
+		{20, QOE_HEARTBEAT, 50, NUL, NULL}, {30, QOE_HEARTBEAT, 60, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(m.seek_backward, 1);
+		CHECK_INT(m.seek_forward, 0);
+		/* [100,111] + [111,121] + [50,60] */
+		CHECK_DBL(m.content_watched, 31);
+		CHECK_DBL(m.max_position, 121);
+	}
+	/* 8.18: a merged paused interval ends where it started */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {10, QOE_PAUSE, 10, NUL, NULL},
+		{15, QOE_HEARTBEAT, 30, NUL, NULL}, {20, QOE_PLAY, NUL, NUL, NULL},
+		{30, QOE_ENDED, 40, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK_INT(rows.niv, 3);
+		CHECK_INT(rows.iv[1].state, QOE_ST_PAUSED);
+		CHECK_INT(rows.iv[1].started_at, S(10));
+		CHECK_INT(rows.iv[1].ended_at, S(20));
+		CHECK_DBL(rows.iv[1].start_position, 10);
+		CHECK_DBL(rows.iv[1].end_position, 10);
+		CHECK_DBL(rows.iv[2].start_position, 30);
+		CHECK_DBL(rows.iv[2].end_position, 40);
+	}
+	/* timestamps at both ends of PostgreSQL's range: no overflow */
+	{
+		QoeBuffer	b;
+		int64_t		lo = INT64_C(-211813488000000000);
+		int64_t		hi = INT64_C(9223371331199999999);
+		double		span = ((double) hi - (double) lo) / 1e6;
+
+		qoe_buffer_init(&b, &qoe_malloc_allocator);
+		qoe_buffer_add(&b, false, lo, QOE_PLAY, false, 0, true, 0, NULL, 0);
+		qoe_buffer_add(&b, false, hi, QOE_ENDED, false, span, true, 0, NULL, 0);
+		qoe_buffer_add(&b, false, lo, QOE_PLAY, false, 0, true, 0, "k", 1);
+		qoe_buffer_add(&b, false, hi, QOE_ENDED, false, span, true, 0, "k", 1);
+		qoe_replay(&b, &qoe_default_params, &m, NULL);
+		CHECK_INT(m.sessions, 2);
+		CHECK(m.play_time > 0);
+		CHECK(fabs(m.play_time - 2 * span) < 1e-6 * span);
+		qoe_buffer_free(&b);
+	}
+	/* an all-invalid group: zeros and NULLs */
+	{
+		QoeBuffer	b;
+
+		qoe_buffer_init(&b, &qoe_malloc_allocator);
+		qoe_buffer_add(&b, true, 0, QOE_PLAY, true, 0, true, 0, NULL, 0);
+		qoe_buffer_add(&b, false, 0, QOE_KIND_UNKNOWN, true, 0, true, 0, NULL, 0);
+		qoe_replay(&b, &qoe_default_params, &m, NULL);
+		CHECK_INT(m.sessions, 0);
+		CHECK_INT(m.invalid_events, 1);
+		CHECK_INT(m.unknown_events, 1);
+		CHECK(!m.has_ts);
+		CHECK(!qoe_rebuffer_ratio(&m, &d));
+		qoe_buffer_free(&b);
+	}
+}
+
+int
+main(void)
+{
+	scenarios();
+	readings();
+	return unit_done();
+}
