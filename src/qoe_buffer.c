@@ -337,6 +337,14 @@ build_keyhash(QoeBuffer *b, size_t need)
 
 #define QOE_LINEAR_KEYS 8
 
+/* is key k equal to (key, len)?  keydata may be NULL while all keys are empty */
+static inline bool
+key_equals(const QoeBuffer *b, uint32_t k, const char *key, size_t len)
+{
+	return b->keylen[k] == len &&
+		(len == 0 || memcmp(b->keydata + b->keyoff[k], key, len) == 0);
+}
+
 /* index of key (interned if new) */
 static uint32_t
 intern_key(QoeBuffer *b, const char *key, size_t len)
@@ -345,16 +353,14 @@ intern_key(QoeBuffer *b, const char *key, size_t len)
 	uint64_t	h = 0;
 	size_t		cap;
 
-	if (b->lastkey != QOE_NO_KEY && b->keylen[b->lastkey] == len &&
-		memcmp(b->keydata + b->keyoff[b->lastkey], key, len) == 0)
+	if (b->lastkey != QOE_NO_KEY && key_equals(b, b->lastkey, key, len))
 		return b->lastkey;
 
 	if (b->keyhash_cap == 0 && b->nkeys <= QOE_LINEAR_KEYS)
 	{
 		for (k = 0; k < b->nkeys; k++)
 		{
-			if (b->keylen[k] == len &&
-				memcmp(b->keydata + b->keyoff[k], key, len) == 0)
+			if (key_equals(b, k, key, len))
 			{
 				b->lastkey = k;
 				return k;
@@ -374,8 +380,7 @@ intern_key(QoeBuffer *b, const char *key, size_t len)
 		while (b->keyhash[slot] != 0)
 		{
 			k = b->keyhash[slot] - 1;
-			if (b->keylen[k] == len &&
-				memcmp(b->keydata + b->keyoff[k], key, len) == 0)
+			if (key_equals(b, k, key, len))
 			{
 				b->lastkey = k;
 				return k;
