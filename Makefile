@@ -16,7 +16,9 @@ EXTENSION = qoe_agg
 MODULE_big = qoe_agg
 SRCS = $(sort $(wildcard src/*.c))
 OBJS = $(SRCS:.c=.o)
-DATA = src/qoe_agg--0.1.sql
+# The install script is put together from src/sql/*.sql, in name order, so
+# that each part of the SQL surface sits in a file of its own.
+DATA_built = qoe_agg--0.1.sql
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
 
@@ -35,6 +37,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): src/qoe_core.h $(wildcard src/*.h)
+
+qoe_agg--0.1.sql: $(sort $(wildcard src/sql/*.sql))
+	cat $^ > $@
 
 # ---------------------------------------------------------------------
 # Pure core: every src/*.c whose includes (followed through src/*.h, missing

@@ -211,7 +211,8 @@ static inline const char *
 qoe_buffer_key(const QoeBuffer *b, uint32_t k, size_t *len)
 {
 	*len = b->keylen[k];
-	return b->keydata + b->keyoff[k];
+	/* keydata stays NULL while every key is empty */
+	return b->keydata ? b->keydata + b->keyoff[k] : "";
 }
 
 /* Approximate bytes owned by b (for memory reporting). */
