@@ -52,7 +52,7 @@ FROM odd;
 SELECT e->>4 AS sess, (e->>2)::float8 AS pos, e->>3 AS val
 FROM odd, jsonb_array_elements(t::text::jsonb->'events') e
 WHERE e->>4 IS NOT NULL
-ORDER BY e->>4 COLLATE "C", e->>0;
+ORDER BY (e->>4) COLLATE "C", e->>0;
 
 -- Input accepts JSON white space and prints compactly.
 SELECT ' { "version" : 1 , "invalid_events" : 2 , "unknown_events" : 1 ,

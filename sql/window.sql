@@ -44,7 +44,7 @@ SELECT s, watch_time(ts, event, pos) AS w FROM evt GROUP BY s ORDER BY s;
 -- 0, 0, 5 (b plays 0->5), 5 (b buffers), 15 (a 0->10), 15, 25 (b 8->18),
 -- 35 (a 10->20), 37 (b 18->20), 37 (a paused), 57 (a 30->50).
 SELECT sec, s, event,
-       watch_time(ts, event, pos, NULL, s) OVER (ORDER BY ts, s, event ROWS UNBOUNDED PRECEDING) AS w
+       watch_time(ts, event, pos, val, s) OVER (ORDER BY ts, s, event ROWS UNBOUNDED PRECEDING) AS w
 FROM evt ORDER BY sec, s, event;
 
 -- Rows arriving out of time order between final calls (ordered by name):

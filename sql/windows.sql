@@ -2,7 +2,9 @@
 -- (SPEC 6 and 8.20).  Every figure below is worked out by hand in the
 -- comment above its query.  t0 = 2024-01-01 00:00:00 UTC, which is aligned
 -- to every bucket width used here (the Unix epoch alignment).
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS qoe_agg;
+RESET client_min_messages;
 SET TIME ZONE 'UTC';
 
 CREATE TEMP TABLE wev (s text, sec float8, event text, pos float8, val float8, pop text);
