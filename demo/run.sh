@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 #
-# demo/run.sh -- a first look at qoe_agg (`make demo`).  Temporary: it will
-# be replaced by a fuller demo.
+# demo/run.sh -- the qoe_agg demo (`make demo`), on a Debian 12 machine as
+# root (or with password-less sudo):
 #
-# Same setup as the test runner (test/run_all.sh, whose functions it
-# reuses): installs the Debian packages, builds and installs the extension,
-# starts a throwaway PostgreSQL 15 cluster, runs a query over a few
-# hand-written player events, and drops the cluster again.
+#   1. installs the Debian packages it needs (those of the test runner, plus
+#      gnuplot-nox for the charts), builds with -Werror and installs;
+#   2. starts a throwaway PostgreSQL 15 cluster (pg_virtualenv), creates the
+#      extension, generates 100,000 viewing sessions over 30 days with
+#      qoe_generate_events() (demo/generate.sql);
+#   3. summarises every session with the extension's aggregates
+#      (demo/sessions.sql) and prints the report (demo/report.sql);
+#   4. drops the cluster, draws the charts (demo/charts.gp) into demo/out/
+#      and copies them to docs/.
+#
+# Environment: QOE_DEMO_SESSIONS (default 100000), QOE_DEMO_DAYS (30),
+# QOE_DEMO_SEED (1).  Same setup functions as the test runner
+# (test/run_all.sh).
 
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,44 +23,51 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/test/run_all.sh"
 set -e
 
+SESSIONS=${QOE_DEMO_SESSIONS:-100000}
+DAYS=${QOE_DEMO_DAYS:-30}
+SEED=${QOE_DEMO_SEED:-1}
+export QOE_DEMO_T0=${QOE_DEMO_T0:-$(date +%s.%N)}
+
+elapsed() { awk -v t0="$QOE_DEMO_T0" -v t="$(date +%s.%N)" 'BEGIN { printf "%6.1f", t - t0 }'; }
+
+# step "what" command...: a progress line, the command, its duration
+step()
+{
+	local what=$1 t
+	shift
+	printf '==> [%s s] %s\n' "$(elapsed)" "$what"
+	t=$(date +%s.%N)
+	"$@"
+	awk -v t0="$t" -v t="$(date +%s.%N)" 'BEGIN { printf "    done in %.1f s\n", t - t0 }'
+}
+
 if [ "${1:-}" = "--inner" ]; then
-	timeout -k 5 120 "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -P pager=off <<'SQL'
-CREATE EXTENSION qoe_agg;
-CREATE TABLE events (ts timestamptz, event text, "position" float8, value float8, session text);
--- viewer 1 starts, stalls once, finishes; viewer 2 gives up during startup
-INSERT INTO events VALUES
-  ('2024-01-01 20:00:00+00', 'request',      NULL, NULL,    'v1'),
-  ('2024-01-01 20:00:02+00', 'playing',      0,    NULL,    'v1'),
-  ('2024-01-01 20:00:02+00', 'bitrate',      NULL, 3000000, 'v1'),
-  ('2024-01-01 20:01:00+00', 'buffer_start', 58,   NULL,    'v1'),
-  ('2024-01-01 20:01:04+00', 'buffer_end',   58,   NULL,    'v1'),
-  ('2024-01-01 20:05:00+00', 'pause',        294,  NULL,    'v1'),
-  ('2024-01-01 20:06:00+00', 'play',         294,  NULL,    'v1'),
-  ('2024-01-01 20:10:06+00', 'ended',        540,  NULL,    'v1'),
-  ('2024-01-01 20:03:00+00', 'request',      NULL, NULL,    'v2'),
-  ('2024-01-01 20:03:09+00', 'exit',         NULL, NULL,    'v2');
-
-\echo '-- per viewer'
-SELECT session, watch_time(ts, event, "position", value, session) AS watch_s,
-       buffer_time(ts, event, "position", value, session) AS buffer_s,
-       startup_time(ts, event, "position", value, session) AS startup_s,
-       rebuffer_ratio(ts, event, "position", value, session) AS rebuffer_ratio
-  FROM events GROUP BY session ORDER BY session;
-
-\echo '-- all viewers'
-SELECT s.sessions, s.play_time, s.paused_time, s.rebuffer_count, s.startup_time,
-       s.exits_before_start, s.completions, s.avg_bitrate
-  FROM (SELECT (qoe_stats(qoe_timeline(ts, event, "position", value, session))).*
-          FROM events) s;
-SQL
+	cd "$ROOT/demo"
+	mkdir -p out
+	psql=(timeout -k 5 600 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -P pager=off
+		-v sessions="$SESSIONS" -v days="$DAYS" -v seed="$SEED")
+	step "CREATE EXTENSION qoe_agg" "${psql[@]}" -c 'CREATE EXTENSION qoe_agg'
+	step "generating $SESSIONS sessions over $DAYS days: CREATE TABLE events AS SELECT * FROM qoe_generate_events($SESSIONS, $DAYS, $SEED)" \
+		"${psql[@]}" -f generate.sql
+	step "summarising every session: qoe_timeline(e) ... GROUP BY session_id, then qoe_stats(t)" \
+		"${psql[@]}" -f sessions.sql
+	step "report" "${psql[@]}" -f report.sql
 	exit
 fi
 
-ensure_packages
-say "building and installing"
-build_install
-say "starting a throwaway PostgreSQL $PGVER cluster"
+PACKAGES+=(gnuplot-nox)
+step "checking Debian packages" ensure_packages
+step "building (-Werror) and installing" build_install
 trap stop_cluster_on_signal EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
+printf '==> [%s s] starting a throwaway PostgreSQL %s cluster\n' "$(elapsed)" "$PGVER"
 run_in_cluster bash "$ROOT/demo/run.sh" --inner
+printf '==> [%s s] throwaway cluster dropped\n' "$(elapsed)"
+
+cd "$ROOT/demo"
+step "charts: demo/out/daily.png, demo/out/rebuffer_by_device_app.png (copied to docs/)" \
+	gnuplot charts.gp
+mkdir -p "$ROOT/docs"
+cp out/daily.png out/rebuffer_by_device_app.png "$ROOT/docs/"
+printf '==> [%s s] demo finished\n' "$(elapsed)"
