@@ -12,14 +12,17 @@
 #        - the pg_regress suite: make installcheck (sql/*.sql, expected/*.out),
 #        - the pgTAP suite: pg_prove over test/pgtap/*.sql in a database
 #          that has the pgtap extension;
+#        - the BI client tests: test/client/test_*.py (TAP, Debian's
+#          python3-psycopg2) under prove, in a database of their own;
 #   5. prints ONE summary line, alone and last: "N passed, N failed".
 #
 # What is counted:
 #   - pg_regress: one per test (sql/*.sql file); a test that did not report
 #     counts as failed;
-#   - pgTAP and C unit tests: one per TAP assertion ("ok"/"not ok"); tests
-#     planned but not run count as failed; a file that exits non-zero or has
-#     a broken plan without a failed assertion counts one failure;
+#   - pgTAP, BI client and C unit tests: one per TAP assertion ("ok"/"not
+#     ok"); tests planned but not run count as failed; a file that exits
+#     non-zero or has a broken plan without a failed assertion counts one
+#     failure;
 #   - a stage that could not run (package install, build, cluster start, no
 #     unit tests, no regression tests) counts one failure.  An empty pgTAP
 #     directory is reported but is not a failure.
@@ -43,6 +46,7 @@ PACKAGES=(
 	"postgresql-$PGVER" "postgresql-server-dev-$PGVER" postgresql-common
 	"postgresql-$PGVER-pgtap" libtap-parser-sourcehandler-pgtap-perl
 	clang libclang-rt-14-dev
+	python3 python3-psycopg2
 )
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
 export DEBIAN_FRONTEND=noninteractive
@@ -164,13 +168,13 @@ inner()
 {
 	local result=$1 log
 	log=$(dirname "$result")
-	local rp=0 rf=0 tp=0 tf=0 counts n
+	local rp=0 rf=0 tp=0 tf=0 cp=0 cf=0 counts n
 	cd "$ROOT" || exit 1
 	local psql=(timeout -k 5 120 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
 
 	if ! "${psql[@]}" -At -c 'select version()'; then
 		warn "cannot connect to the throwaway cluster"
-		echo "0 1 0 1" >"$result"
+		echo "0 1 0 1 0 0" >"$result"
 		return 1
 	fi
 
@@ -215,8 +219,31 @@ inner()
 		fi
 	fi
 
-	echo "$rp $rf $tp $tf" >"$result"
-	[ "$rf" -eq 0 ] && [ "$tf" -eq 0 ]
+	# --- BI client tests (views read through psycopg2) -------------------
+	shopt -s nullglob
+	local client=(test/client/test_*.py)
+	shopt -u nullglob
+	if [ ${#client[@]} -eq 0 ]; then
+		say "BI client: no tests in test/client/test_*.py (skipped, not counted)"
+	elif ! { "${psql[@]}" -d postgres -c 'DROP DATABASE IF EXISTS qoe_client' &&
+		"${psql[@]}" -d postgres -c 'CREATE DATABASE qoe_client'; }; then
+		warn "BI client: could not prepare the qoe_client database (counted as 1 failure)"
+		cf=1
+	else
+		say "BI client: ${#client[@]} files"
+		PGDATABASE=qoe_client timeout -k 10 "$STAGE_TIMEOUT" prove --exec /usr/bin/python3 \
+			"${client[@]}" </dev/null 2>&1 | tee "$log/client.log"
+		counts=$(tap_counts "$log/client.log")
+		if [ -n "$counts" ]; then
+			read -r cp cf <<<"$counts"
+		else
+			warn "BI client: prove did not run (counted as 1 failure)"
+			cf=1
+		fi
+	fi
+
+	echo "$rp $rf $tp $tf $cp $cf" >"$result"
+	[ "$rf" -eq 0 ] && [ "$tf" -eq 0 ] && [ "$cf" -eq 0 ]
 }
 
 # ---------------------------------------------------------------------
@@ -224,7 +251,7 @@ inner()
 # ---------------------------------------------------------------------
 main()
 {
-	local passed=0 failed=0 tmp counts up uf rp rf tp tf
+	local passed=0 failed=0 tmp counts up uf rp rf tp tf cp cf
 	tmp=$(mktemp -d -t qoe_test.XXXXXX) || exit 1
 	QOE_TMP=$tmp
 	# the throwaway cluster's settings come from pg_virtualenv only
@@ -276,8 +303,8 @@ main()
 		say "starting a throwaway PostgreSQL $PGVER cluster"
 		run_in_cluster bash "$ROOT/test/run_all.sh" --inner "$tmp/cluster.result"
 		if [ -s "$tmp/cluster.result" ]; then
-			read -r rp rf tp tf <"$tmp/cluster.result"
-			passed=$((passed + rp + tp)); failed=$((failed + rf + tf))
+			read -r rp rf tp tf cp cf <"$tmp/cluster.result"
+			passed=$((passed + rp + tp + ${cp:-0})); failed=$((failed + rf + tf + ${cf:-0}))
 		else
 			warn "the throwaway cluster stage did not complete (counted as 1 failure)"
 			failed=$((failed + 1))
