@@ -96,3 +96,7 @@ test:
 
 demo:
 	bash demo/run.sh
+
+.PHONY: bench
+bench:
+	bash bench/run.sh

@@ -268,6 +268,7 @@ qoe_pg_state_create(MemoryContext cxt)
 	QoeAggState *state;
 
 	state = (QoeAggState *) MemoryContextAllocZero(cxt, sizeof(QoeAggState));
+	state->tag = QOE_STATE_BUFFER;
 	qoe_pg_allocator_init(&state->alloc, cxt);
 	qoe_buffer_init(&state->buf, &state->alloc);
 	return state;

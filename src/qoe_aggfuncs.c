@@ -4,10 +4,13 @@
  *	  Aggregate support: transition functions (column, row and rollup
  *	  forms), combine, serialize/deserialize and the final functions.
  *
- * The transition state (QoeAggState) is an event buffer allocated in the
- * aggregate context on the first row.  Final functions may canonicalise it
- * in place (this does not change its meaning) and leave it usable, so the
- * aggregates work as window functions.
+ * The transition state starts as a compact log of the rows (QoeLog, about
+ * 13 bytes per event, one allocation in the aggregate context) and becomes
+ * an event buffer (QoeAggState) when the group outgrows
+ * QOE_STATE_LOG_LIMIT bytes; see qoe_pg.h.  Final functions decode a log
+ * into a temporary buffer, and may canonicalise a buffer state in place
+ * (this does not change its meaning); either way the state stays usable,
+ * so the aggregates work as window functions.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +19,7 @@
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -40,7 +44,7 @@ PG_FUNCTION_INFO_V1(qoe_agg_final_stats);
  * dropped when qoe_agg.event_aliases changes.
  * ---------------------------------------------------------------------
  */
-#define KIND_CACHE_SIZE 8
+#define KIND_CACHE_SIZE 64		/* slots; two-way: a name lives in h or h^1 */
 #define KIND_CACHE_MAXLEN 48
 
 typedef struct KindCacheEntry
@@ -53,7 +57,6 @@ typedef struct KindCacheEntry
 typedef struct KindCache
 {
 	uint64		generation;
-	int			next;			/* round-robin victim */
 	KindCacheEntry entries[KIND_CACHE_SIZE];
 } KindCache;
 
@@ -63,34 +66,61 @@ kind_cache_init(KindCache *kc)
 	int			i;
 
 	kc->generation = qoe_pg_alias_generation;
-	kc->next = 0;
 	for (i = 0; i < KIND_CACHE_SIZE; i++)
 		kc->entries[i].len = -1;
 }
 
-static int
+/* slot of a name: a multiplicative hash of its first and last 8 bytes */
+static inline int
+kind_cache_slot(const char *name, size_t len)
+{
+	uint64		a = 0,
+				b = 0,
+				h;
+
+	if (len >= 8)
+	{
+		memcpy(&a, name, 8);
+		memcpy(&b, name + len - 8, 8);
+	}
+	else if (len > 0)
+		memcpy(&a, name, len);
+	h = (a * UINT64CONST(0x9e3779b97f4a7c15)) ^ (b * UINT64CONST(0xc2b2ae3d27d4eb4f)) ^ len;
+	h ^= h >> 29;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	return (int) (h >> 58);		/* 6 bits: KIND_CACHE_SIZE */
+}
+
+/*
+ * The kind of a raw event name.  Most event tables repeat a handful of
+ * spellings, so names (bytes as given) and their kinds are remembered: a
+ * hit costs a hash of two words and a memcmp.  The cache is dropped when
+ * qoe_agg.event_aliases changes.
+ */
+static inline int
 lookup_kind_cached(KindCache *kc, const char *name, size_t len)
 {
-	int			i;
+	int			slot;
 	int			kind;
 	KindCacheEntry *e;
 
-	if (kc->generation != qoe_pg_alias_generation)
+	if (unlikely(kc->generation != qoe_pg_alias_generation))
 		kind_cache_init(kc);
 
-	if (len > KIND_CACHE_MAXLEN)
+	if (unlikely(len > KIND_CACHE_MAXLEN))
 		return qoe_lookup_kind(qoe_pg_alias_map, name, len);
 
-	for (i = 0; i < KIND_CACHE_SIZE; i++)
-	{
-		e = &kc->entries[i];
-		if (e->len == (int) len && memcmp(e->bytes, name, len) == 0)
-			return e->kind;
-	}
+	slot = kind_cache_slot(name, len);
+	e = &kc->entries[slot];
+	if (e->len == (int) len && memcmp(e->bytes, name, len) == 0)
+		return e->kind;
+	e = &kc->entries[slot ^ 1];
+	if (e->len == (int) len && memcmp(e->bytes, name, len) == 0)
+		return e->kind;
 
 	kind = qoe_lookup_kind(qoe_pg_alias_map, name, len);
-	e = &kc->entries[kc->next];
-	kc->next = (kc->next + 1) % KIND_CACHE_SIZE;
+	/* fill an empty way, else replace the second one */
+	e = &kc->entries[kc->entries[slot].len < 0 ? slot : slot ^ 1];
 	memcpy(e->bytes, name, len);
 	e->len = (int) len;
 	e->kind = kind;
@@ -111,14 +141,78 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
 	return aggcontext;
 }
 
-static QoeAggState *
-get_state(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext aggcontext = agg_context(fcinfo, fname);
+/*
+ * Add one row to a transition state (NULL: none yet) living in cxt; returns
+ * the state's new address.  Groups start as a compact log and become an
+ * event buffer when the log outgrows QOE_STATE_LOG_LIMIT bytes.
+ */
+static QoeAggState *log_to_state(QoeLog *log, MemoryContext cxt);
 
-	if (PG_ARGISNULL(0))
-		return qoe_pg_state_create(aggcontext);
-	return (QoeAggState *) PG_GETARG_POINTER(0);
+static void *
+state_add(void *st, MemoryContext cxt, bool ts_isnull, int64 ts, int kind,
+		  bool pos_isnull, double pos, bool value_isnull, double value,
+		  const char *key, size_t keylen)
+{
+	QoeAllocator a;
+	QoeLog	   *log;
+
+	if (st != NULL && *(uint32 *) st == QOE_STATE_BUFFER)
+	{
+		qoe_buffer_add(&((QoeAggState *) st)->buf, ts_isnull, ts, kind,
+					   pos_isnull, pos, value_isnull, value, key, keylen);
+		return st;
+	}
+	qoe_pg_allocator_init(&a, cxt);
+	if (st == NULL)
+	{
+		log = qoe_log_create(&a, 0);
+		log->tag = QOE_STATE_LOG;
+	}
+	else
+		log = (QoeLog *) st;
+	log = qoe_log_add(log, &a, ts_isnull, ts, kind, pos_isnull, pos,
+					  value_isnull, value, key, keylen);
+	if (qoe_log_memory(log) > QOE_STATE_LOG_LIMIT)
+		return log_to_state(log, cxt);
+	return log;
+}
+
+/* a log state turned into a buffer state in cxt (the log is freed) */
+static QoeAggState *
+log_to_state(QoeLog *log, MemoryContext cxt)
+{
+	QoeAggState *state = qoe_pg_state_create(cxt);
+
+	qoe_log_to_buffer(log, &state->buf);
+	pfree(log);
+	return state;
+}
+
+/* any state as a buffer state (a log state is converted and freed) */
+static QoeAggState *
+state_as_buffer(void *st, MemoryContext cxt)
+{
+	if (st == NULL)
+		return qoe_pg_state_create(cxt);
+	if (*(uint32 *) st == QOE_STATE_BUFFER)
+		return (QoeAggState *) st;
+	return log_to_state((QoeLog *) st, cxt);
+}
+
+/*
+ * The events of a state as a buffer, for final functions: a buffer state's
+ * own buffer (the caller may canonicalise it in place), or a log decoded
+ * into *tmp in the current memory context (the caller frees it).
+ */
+static QoeBuffer *
+state_buffer(void *st, QoeBuffer *tmp, QoeAllocator *tmpalloc)
+{
+	if (*(uint32 *) st == QOE_STATE_BUFFER)
+		return &((QoeAggState *) st)->buf;
+	qoe_pg_allocator_init(tmpalloc, CurrentMemoryContext);
+	qoe_buffer_init(tmp, tmpalloc);
+	qoe_log_to_buffer((const QoeLog *) st, tmp);
+	return tmp;
 }
 
 /* ---------------------------------------------------------------------
@@ -128,7 +222,8 @@ get_state(FunctionCallInfo fcinfo, const char *fname)
 Datum
 qoe_agg_trans(PG_FUNCTION_ARGS)
 {
-	QoeAggState *state = get_state(fcinfo, "qoe_agg_trans");
+	MemoryContext aggcontext = agg_context(fcinfo, "qoe_agg_trans");
+	void	   *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
 	int			nargs = PG_NARGS();
 	bool		ts_isnull;
 	int64		ts = 0;
@@ -180,8 +275,8 @@ qoe_agg_trans(PG_FUNCTION_ARGS)
 		keylen = VARSIZE_ANY_EXHDR(keyv);
 	}
 
-	qoe_buffer_add(&state->buf, ts_isnull, ts, kind,
-				   pos_isnull, pos, value_isnull, value, key, keylen);
+	state = state_add(state, aggcontext, ts_isnull, ts, kind,
+					  pos_isnull, pos, value_isnull, value, key, keylen);
 
 	if (keyv != NULL && (Pointer) keyv != DatumGetPointer(PG_GETARG_DATUM(5)))
 		pfree(keyv);
@@ -490,7 +585,8 @@ get_number_col(HeapTuple tup, TupleDesc tupdesc, const RowCol *col, double *out)
 Datum
 qoe_agg_trans_row(PG_FUNCTION_ARGS)
 {
-	QoeAggState *state = get_state(fcinfo, "qoe_agg_trans_row");
+	MemoryContext aggcontext = agg_context(fcinfo, "qoe_agg_trans_row");
+	void	   *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
 	RowCache   *rc = (RowCache *) fcinfo->flinfo->fn_extra;
 	HeapTupleHeader td;
 	Oid			tuptype;
@@ -510,8 +606,8 @@ qoe_agg_trans_row(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 	{
 		/* a NULL row: no timestamp, counted invalid */
-		qoe_buffer_add(&state->buf, true, 0, QOE_KIND_UNKNOWN,
-					   true, 0, true, 0, NULL, 0);
+		state = state_add(state, aggcontext, true, 0, QOE_KIND_UNKNOWN,
+						  true, 0, true, 0, NULL, 0);
 		PG_RETURN_POINTER(state);
 	}
 
@@ -582,8 +678,8 @@ qoe_agg_trans_row(PG_FUNCTION_ARGS)
 		keylen = 0;
 	}
 
-	qoe_buffer_add(&state->buf, ts_isnull, ts, kind,
-				   pos_isnull, pos, value_isnull, value, key, keylen);
+	state = state_add(state, aggcontext, ts_isnull, ts, kind,
+					  pos_isnull, pos, value_isnull, value, key, keylen);
 
 	PG_RETURN_POINTER(state);
 }
@@ -596,20 +692,20 @@ Datum
 qoe_agg_trans_timeline(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = agg_context(fcinfo, "qoe_agg_trans_timeline");
-	QoeAggState *state = PG_ARGISNULL(0) ? NULL : (QoeAggState *) PG_GETARG_POINTER(0);
+	void	   *st = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
+	QoeAggState *state;
 	QoeAllocator alloc;
 	QoeBuffer	b;
 
 	/* NULL timelines are ignored, like NULLs in sum() */
 	if (PG_ARGISNULL(1))
 	{
-		if (state == NULL)
+		if (st == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(state);
+		PG_RETURN_POINTER(st);
 	}
 
-	if (state == NULL)
-		state = qoe_pg_state_create(aggcontext);
+	state = state_as_buffer(st, aggcontext);
 
 	qoe_pg_allocator_init(&alloc, CurrentMemoryContext);
 	qoe_pg_timeline_decode(PG_GETARG_DATUM(1), &b, &alloc);
@@ -627,45 +723,99 @@ Datum
 qoe_agg_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = agg_context(fcinfo, "qoe_agg_combine");
-	QoeAggState *state1 = PG_ARGISNULL(0) ? NULL : (QoeAggState *) PG_GETARG_POINTER(0);
-	QoeAggState *state2 = PG_ARGISNULL(1) ? NULL : (QoeAggState *) PG_GETARG_POINTER(1);
+	void	   *st1 = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
+	void	   *st2 = PG_ARGISNULL(1) ? NULL : PG_GETARG_POINTER(1);
+	QoeAggState *state1;
 
-	if (state2 == NULL)
+	if (st2 == NULL)
 	{
-		if (state1 == NULL)
+		if (st1 == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(state1);
+		PG_RETURN_POINTER(st1);
 	}
 
 	/*
-	 * state2 may live in a short-lived context (e.g. freshly deserialized),
-	 * so never adopt it: copy it into a new state in the aggregate context.
+	 * st2 may live in a short-lived context (e.g. freshly deserialized), so
+	 * never adopt it: copy what is kept into the aggregate context.
 	 */
-	if (state1 == NULL)
-		state1 = qoe_pg_state_create(aggcontext);
+	if (*(uint32 *) st2 == QOE_STATE_LOG &&
+		(st1 == NULL || *(uint32 *) st1 == QOE_STATE_LOG))
+	{
+		const QoeLog *log2 = (const QoeLog *) st2;
+		QoeAllocator a;
+		QoeLog	   *log1;
+		const char *err;
 
-	qoe_buffer_merge(&state1->buf, &state2->buf);
+		qoe_pg_allocator_init(&a, aggcontext);
+		if (st1 == NULL)
+		{
+			log1 = qoe_log_create(&a, (size_t) log2->nbytes);
+			log1->tag = QOE_STATE_LOG;
+		}
+		else
+			log1 = (QoeLog *) st1;
+		log1 = qoe_log_append_records(log1, &a, log2->data, (size_t) log2->nbytes, &err);
+		if (err != NULL)
+			elog(ERROR, "invalid qoe_agg aggregate state: %s", err);
+		if (qoe_log_memory(log1) > QOE_STATE_LOG_LIMIT)
+			PG_RETURN_POINTER(log_to_state(log1, aggcontext));
+		PG_RETURN_POINTER(log1);
+	}
+
+	state1 = state_as_buffer(st1, aggcontext);
+	if (*(uint32 *) st2 == QOE_STATE_LOG)
+		qoe_log_to_buffer((const QoeLog *) st2, &state1->buf);
+	else
+		qoe_buffer_merge(&state1->buf, &((QoeAggState *) st2)->buf);
 	PG_RETURN_POINTER(state1);
+}
+
+/*
+ * The serialized state: a log state as "QLG1" and its records (a plain
+ * copy), a buffer state in the qoe_timeline binary format ("QTL1").
+ */
+#define QOE_LOG_SERIAL_MAGIC "QLG1"
+
+static void
+serial_too_large(size_t size)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("qoe_agg aggregate state is too large to serialize"),
+			 errdetail("The state would need %zu bytes; the maximum is %zu bytes.",
+					   size, (size_t) (MaxAllocSize - VARHDRSZ)),
+			 errhint("Aggregate over smaller groups, or disable parallel aggregation with SET max_parallel_workers_per_gather = 0.")));
 }
 
 Datum
 qoe_agg_serialize(PG_FUNCTION_ARGS)
 {
+	void	   *st;
 	QoeAggState *state;
 	size_t		size;
 	bytea	   *result;
 
 	(void) agg_context(fcinfo, "qoe_agg_serialize");
-	state = (QoeAggState *) PG_GETARG_POINTER(0);
+	st = PG_GETARG_POINTER(0);
 
+	if (*(uint32 *) st == QOE_STATE_LOG)
+	{
+		const QoeLog *log = (const QoeLog *) st;
+
+		size = 4 + (size_t) log->nbytes;
+		if (size > MaxAllocSize - VARHDRSZ)
+			serial_too_large(size);
+		result = (bytea *) palloc(size + VARHDRSZ);
+		SET_VARSIZE(result, size + VARHDRSZ);
+		memcpy(VARDATA(result), QOE_LOG_SERIAL_MAGIC, 4);
+		memcpy(VARDATA(result) + 4, log->data, (size_t) log->nbytes);
+		PG_RETURN_BYTEA_P(result);
+	}
+
+	state = (QoeAggState *) st;
 	size = qoe_buffer_serialized_size(&state->buf);
 	if (size > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("qoe_agg aggregate state is too large to serialize"),
-				 errdetail("The state would need %zu bytes; the maximum is %zu bytes.",
-						   size, (size_t) (MaxAllocSize - VARHDRSZ)),
-				 errhint("Aggregate over smaller groups, or disable parallel aggregation with SET max_parallel_workers_per_gather = 0.")));
+		serial_too_large(size);
 	result = (bytea *) palloc(size + VARHDRSZ);
 	SET_VARSIZE(result, size + VARHDRSZ);
 	qoe_buffer_serialize(&state->buf, (unsigned char *) VARDATA(result));
@@ -678,14 +828,33 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 	struct varlena *v;
 	QoeAggState *state;
 	const char *err;
+	const unsigned char *data;
+	size_t		len;
 
 	(void) agg_context(fcinfo, "qoe_agg_deserialize");
 	v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0));
+	data = (const unsigned char *) VARDATA_ANY(v);
+	len = VARSIZE_ANY_EXHDR(v);
 
 	/* in the current (per-tuple) context; combine copies what it keeps */
+	if (len >= 4 && memcmp(data, QOE_LOG_SERIAL_MAGIC, 4) == 0)
+	{
+		QoeAllocator a;
+		QoeLog	   *log;
+
+		qoe_pg_allocator_init(&a, CurrentMemoryContext);
+		log = qoe_log_create(&a, len - 4);
+		log->tag = QOE_STATE_LOG;
+		log = qoe_log_append_records(log, &a, data + 4, len - 4, &err);
+		if (err != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid qoe_agg aggregate state: %s", err)));
+		PG_RETURN_POINTER(log);
+	}
+
 	state = qoe_pg_state_create(CurrentMemoryContext);
-	err = qoe_buffer_deserialize(&state->buf, (const unsigned char *) VARDATA_ANY(v),
-								 VARSIZE_ANY_EXHDR(v), false);
+	err = qoe_buffer_deserialize(&state->buf, data, len, false);
 	if (err != NULL)
 	{
 		qoe_buffer_free(&state->buf);
@@ -703,34 +872,71 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 Datum
 qoe_agg_final_timeline(PG_FUNCTION_ARGS)
 {
-	QoeAggState *state;
+	QoeAllocator alloc;
+	QoeBuffer	tmp;
+	QoeBuffer  *b;
+	struct varlena *result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = (QoeAggState *) PG_GETARG_POINTER(0);
+	b = state_buffer(PG_GETARG_POINTER(0), &tmp, &alloc);
 
-	/* canonicalises the state in place (allowed: same meaning) */
-	PG_RETURN_POINTER(qoe_pg_timeline_from_buffer(&state->buf));
+	/* canonicalises a buffer state in place (allowed: same meaning) */
+	result = qoe_pg_timeline_from_buffer(b);
+	if (b == &tmp)
+		qoe_buffer_free(&tmp);
+	PG_RETURN_POINTER(result);
 }
 
 static void
-replay_state(QoeAggState *state, QoeMetrics *m)
+replay_state(void *st, QoeMetrics *m)
 {
 	QoeParams	p;
+	QoeAllocator alloc;
+	QoeBuffer	tmp;
+	QoeBuffer  *b = state_buffer(st, &tmp, &alloc);
 
 	qoe_pg_params(&p);
-	qoe_replay(&state->buf, &p, m, NULL);
+	qoe_replay(b, &p, m, NULL);
+	if (b == &tmp)
+		qoe_buffer_free(&tmp);
 }
 
+/*
+ * qoe_stats(...): the first call checks the result type and builds the
+ * composite (qoe_pg_stats_datum); the blessed tuple descriptor is then kept
+ * in fn_extra, so that the other groups only fill and form the tuple.
+ */
 Datum
 qoe_agg_final_stats(PG_FUNCTION_ARGS)
 {
 	QoeMetrics	m;
+	TupleDesc	tupdesc;
+	Datum		values[QOE_NFIELDS];
+	bool		nulls[QOE_NFIELDS];
+	int			i;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	replay_state((QoeAggState *) PG_GETARG_POINTER(0), &m);
-	return qoe_pg_stats_datum(fcinfo, &m);
+	replay_state(PG_GETARG_POINTER(0), &m);
+
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		Datum		result = qoe_pg_stats_datum(fcinfo, &m);	/* checks the type */
+		MemoryContext oldcxt;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(oldcxt);
+		fcinfo->flinfo->fn_extra = tupdesc;
+		return result;
+	}
+	for (i = 0; i < QOE_NFIELDS; i++)
+		values[i] = qoe_pg_metric_datum(&m, (QoeField) i, &nulls[i]);
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
 /* one-step aggregates: one final function per metric of the SQL script */
@@ -745,7 +951,7 @@ qoe_agg_final_##lower(PG_FUNCTION_ARGS) \
 	\
 	if (PG_ARGISNULL(0)) \
 		PG_RETURN_NULL(); \
-	replay_state((QoeAggState *) PG_GETARG_POINTER(0), &m); \
+	replay_state(PG_GETARG_POINTER(0), &m); \
 	result = qoe_pg_metric_datum(&m, QOE_F_##upper, &isnull); \
 	if (isnull) \
 		PG_RETURN_NULL(); \

@@ -447,45 +447,12 @@ reserve_events(QoeBuffer *b, size_t need)
  * add, merge
  * ---------------------------------------------------------------------
  */
-void
-qoe_buffer_add(QoeBuffer *b, bool ts_isnull, int64_t ts, int kind,
-			   bool pos_isnull, double position,
-			   bool value_isnull, double value,
-			   const char *key, size_t keylen)
+/* append one row that passed the checks of qoe_buffer_add */
+static inline void
+append_event(QoeBuffer *b, int64_t ts, int kind, uint8_t flags,
+			 double position, double value, const char *key, size_t keylen)
 {
-	bool		counted = false;
 	QoeEvent   *ev;
-	uint8_t		flags = 0;
-
-	if (ts_isnull || ts == QOE_TS_NOBEGIN || ts == QOE_TS_NOEND)
-	{
-		b->invalid_events++;
-		return;
-	}
-	if (kind < 0 || kind >= QOE_NKINDS)
-	{
-		b->unknown_events++;
-		return;
-	}
-	if (!pos_isnull)
-	{
-		if (isfinite(position) && position >= 0)
-			flags |= QOE_EV_HAS_POS;
-		else
-		{
-			b->invalid_events++;
-			counted = true;
-		}
-	}
-	if (kind == QOE_BITRATE &&
-		(value_isnull || !isfinite(value) || !(value > 0)))
-	{
-		if (!counted)
-			b->invalid_events++;
-		return;
-	}
-	if (!value_isnull)
-		flags |= QOE_EV_HAS_VALUE;
 
 	reserve_events(b, b->nevents + 1);
 	ev = &b->events[b->nevents];
@@ -498,6 +465,67 @@ qoe_buffer_add(QoeBuffer *b, bool ts_isnull, int64_t ts, int kind,
 	ev->pad = 0;
 	b->nevents++;
 	b->canonical = false;
+}
+
+/*
+ * The row checks of SPEC 1 and 8.2-8.5 (see qoe_buffer_add): returns 0 when
+ * the row is kept (with *flags set), 1 when it is dropped as invalid, 2
+ * when it is dropped as unknown; *counted_invalid tells whether a kept row
+ * also counts in invalid_events.
+ */
+static inline int
+check_row(bool ts_isnull, int64_t ts, int kind, bool pos_isnull, double position,
+		  bool value_isnull, double value, uint8_t *flags, bool *counted_invalid)
+{
+	bool		counted = false;
+	uint8_t		f = 0;
+
+	*counted_invalid = false;
+	if (ts_isnull || ts == QOE_TS_NOBEGIN || ts == QOE_TS_NOEND)
+		return 1;
+	if (kind < 0 || kind >= QOE_NKINDS)
+		return 2;
+	if (!pos_isnull)
+	{
+		if (isfinite(position) && position >= 0)
+			f |= QOE_EV_HAS_POS;
+		else
+			counted = true;
+	}
+	if (kind == QOE_BITRATE &&
+		(value_isnull || !isfinite(value) || !(value > 0)))
+		return 1;				/* counted once, even with a bad position */
+	if (!value_isnull)
+		f |= QOE_EV_HAS_VALUE;
+	*flags = f;
+	*counted_invalid = counted;
+	return 0;
+}
+
+void
+qoe_buffer_add(QoeBuffer *b, bool ts_isnull, int64_t ts, int kind,
+			   bool pos_isnull, double position,
+			   bool value_isnull, double value,
+			   const char *key, size_t keylen)
+{
+	uint8_t		flags = 0;
+	bool		counted;
+
+	switch (check_row(ts_isnull, ts, kind, pos_isnull, position,
+					  value_isnull, value, &flags, &counted))
+	{
+		case 1:
+			b->invalid_events++;
+			return;
+		case 2:
+			b->unknown_events++;
+			return;
+		default:
+			break;
+	}
+	if (counted)
+		b->invalid_events++;
+	append_event(b, ts, kind, flags, position, value, key, keylen);
 }
 
 void
@@ -613,6 +641,112 @@ sort_key_indexes(const QoeBuffer *b, uint32_t *idx, size_t n)
 	qfree(b->alloc, tmp);
 }
 
+typedef struct KeySortItem
+{
+	uint64_t	prefix;			/* 8 bytes after the common prefix, big-endian */
+	uint32_t	idx;
+	uint32_t	pad;
+} KeySortItem;
+
+#define QOE_KEY_RADIX_MIN 256
+
+/*
+ * Many keys: LSD radix sort on the 8 bytes that follow the prefix all keys
+ * share (zero-padded, so the order agrees with key_cmp), then the runs of
+ * equal prefixes by full comparison.  Session keys usually differ within
+ * those 8 bytes ("sess-0012345", uuids), so most work is on integers.
+ */
+static void
+sort_key_indexes_radix(const QoeBuffer *b, uint32_t *idx, size_t n)
+{
+	const QoeAllocator *a = b->alloc;
+	KeySortItem *src,
+			   *dst,
+			   *t;
+	size_t		common,
+				len0,
+				i;
+	const char *k0;
+	int			d;
+
+	k0 = qoe_buffer_key(b, idx[0], &len0);
+	common = len0;
+	for (i = 1; i < n && common > 0; i++)
+	{
+		size_t		len,
+					j = 0;
+		const char *kp = qoe_buffer_key(b, idx[i], &len);
+		size_t		m = len < common ? len : common;
+
+		while (j < m && kp[j] == k0[j])
+			j++;
+		common = j;
+		check_interrupts(i);
+	}
+
+	src = qalloc(a, mul_size(a, n, sizeof(KeySortItem)));
+	dst = qalloc(a, mul_size(a, n, sizeof(KeySortItem)));
+	for (i = 0; i < n; i++)
+	{
+		size_t		len,
+					j;
+		const char *kp = qoe_buffer_key(b, idx[i], &len);
+		uint64_t	pfx = 0;
+
+		for (j = 0; j < 8; j++)
+			pfx = (pfx << 8) | (common + j < len ? (unsigned char) kp[common + j] : 0);
+		src[i].prefix = pfx;
+		src[i].idx = idx[i];
+		src[i].pad = 0;
+		check_interrupts(i);
+	}
+	for (d = 0; d < 8; d++)
+	{
+		size_t		count[256];
+		size_t		sum = 0;
+		int			shift = 8 * d;
+		unsigned	c;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(src[i].prefix >> shift) & 0xff]++;
+		if (count[(src[0].prefix >> shift) & 0xff] == n)
+			continue;			/* the same byte everywhere */
+		for (c = 0; c < 256; c++)
+		{
+			size_t		k = count[c];
+
+			count[c] = sum;
+			sum += k;
+		}
+		for (i = 0; i < n; i++)
+		{
+			check_interrupts(i);
+			dst[count[(src[i].prefix >> shift) & 0xff]++] = src[i];
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	for (i = 0; i < n; i++)
+		idx[i] = src[i].idx;
+	/* ties on the prefix: full comparison */
+	i = 0;
+	while (i < n)
+	{
+		size_t		j = i + 1;
+
+		while (j < n && src[j].prefix == src[i].prefix)
+			j++;
+		if (j - i > 1)
+			sort_key_indexes(b, idx + i, j - i);
+		check_interrupts(i);
+		i = j;
+	}
+	qfree(a, src);
+	qfree(a, dst);
+}
+
 /*
  * Sort the keys, drop the ones no event references, and renumber the
  * events' keys to the sorted rank.
@@ -671,7 +805,10 @@ canonicalize_keys(QoeBuffer *b)
 		return;
 	}
 
-	sort_key_indexes(b, order, m);
+	if (m >= QOE_KEY_RADIX_MIN)
+		sort_key_indexes_radix(b, order, m);
+	else
+		sort_key_indexes(b, order, m);
 
 	for (k = 0; k < m; k++)
 	{
@@ -999,6 +1136,34 @@ sort_events(QoeBuffer *b)
 
 	if (per_key_sorted)
 		counting_sort_by_key(b);
+	else if (n / nb <= 1024)
+	{
+		/*
+		 * Many short keys, some out of order (e.g. a scan that started in
+		 * the middle of the table and wrapped around): group by key, then
+		 * sort the keys whose events are not in order.
+		 */
+		size_t		lo = 0;
+
+		counting_sort_by_key(b);
+		ev = b->events;
+		while (lo < n)
+		{
+			size_t		hi = lo + 1;
+			bool		sorted = true;
+
+			while (hi < n && ev[hi].key == ev[lo].key)
+			{
+				if (sorted && ev_cmp(&ev[hi - 1], &ev[hi]) > 0)
+					sorted = false;
+				hi++;
+			}
+			if (!sorted)
+				merge_sort_events(b->alloc, ev + lo, hi - lo);
+			check_interrupts(lo);
+			lo = hi;
+		}
+	}
 	else
 		radix_sort_events(b);
 }
@@ -1367,4 +1532,415 @@ qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
 	b->lastkey = QOE_NO_KEY;
 	b->canonical = check_canonical || (nevents == 0 && nkeys == 0);
 	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Compact event log: the transition state of small aggregate groups
+ *
+ * A log is a header and a byte string of records, appended in arrival
+ * order.  Each record starts with a tag byte:
+ *	 bits 0-3  kind (QoeKind), or for a special record 0 = an invalid row,
+ *			   1 = an unknown row;
+ *	 bit 4	   QOE_EV_HAS_POS: 8 bytes of position follow the ts
+ *	 bit 5	   QOE_EV_HAS_VALUE: 8 bytes of value follow
+ *	 bits 6-7  0: NULL session key; 1: the key of the last record that had
+ *			   one; 2: a new key follows (varint length, bytes); 3: special
+ *			   record (nothing follows the tag).
+ * then (event records) the ts as a zigzag varint of the difference from the
+ * previous event record's ts (modulo 2^64; the first from 0), the position
+ * and the value as little-endian IEEE doubles, then the key if new.
+ * Replaying the records through qoe_buffer_add gives exactly the buffer that
+ * adding the rows directly would have given.
+ * ---------------------------------------------------------------------
+ */
+#define LOG_KEY_NULL	0
+#define LOG_KEY_SAME	1
+#define LOG_KEY_NEW		2
+#define LOG_SPECIAL		3
+#define LOG_SPECIAL_INVALID 0
+#define LOG_SPECIAL_UNKNOWN 1
+#define LOG_HEADER		offsetof(QoeLog, data)
+#define LOG_MAX_RECORD	(1 + 10 + 8 + 8 + 10)	/* without the key bytes */
+#define LOG_SMALL_LIMIT 8192	/* allocation sizes double up to here */
+
+/* total allocation for a log able to hold need data bytes */
+static size_t
+log_alloc_size(const QoeAllocator *a, size_t oldtotal, size_t need)
+{
+	size_t		total = add_size(a, LOG_HEADER, need);
+	size_t		sz;
+
+	if (total <= LOG_SMALL_LIMIT)
+	{
+		sz = 64;
+		while (sz < total)
+			sz *= 2;
+		return sz;
+	}
+	sz = oldtotal + oldtotal / 2;
+	return sz > total ? sz : total;
+}
+
+QoeLog *
+qoe_log_create(const QoeAllocator *a, size_t cap)
+{
+	size_t		total = log_alloc_size(a, 0, cap);
+	QoeLog	   *log = qalloc(a, total);
+
+	memset(log, 0, LOG_HEADER);
+	log->cap = total - LOG_HEADER;
+	log->last_key_off = UINT64_MAX;
+	return log;
+}
+
+size_t
+qoe_log_memory(const QoeLog *log)
+{
+	return LOG_HEADER + (size_t) log->cap;
+}
+
+static QoeLog *
+log_reserve(QoeLog *log, const QoeAllocator *a, size_t extra)
+{
+	size_t		need = add_size(a, (size_t) log->nbytes, extra);
+	size_t		oldtotal,
+				total;
+
+	if (need <= log->cap)
+		return log;
+	oldtotal = LOG_HEADER + (size_t) log->cap;
+	total = log_alloc_size(a, oldtotal, need);
+	log = a->realloc(a->ctx, log, oldtotal, total);
+	log->cap = total - LOG_HEADER;
+	return log;
+}
+
+static inline unsigned char *
+put_varint(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80)
+	{
+		*p++ = (unsigned char) (v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char) v;
+	return p;
+}
+
+/* append one record; values as checked by check_row */
+static QoeLog *
+log_put(QoeLog *log, const QoeAllocator *a, int64_t ts, int kind, uint8_t flags,
+		double position, double value, const char *key, size_t keylen)
+{
+	unsigned char *p;
+	unsigned	mode;
+	uint64_t	d;
+
+	if (key == NULL)
+		mode = LOG_KEY_NULL;
+	else if (log->last_key_off != UINT64_MAX && log->last_key_len == keylen &&
+			 (keylen == 0 ||
+			  memcmp(log->data + log->last_key_off, key, keylen) == 0))
+		mode = LOG_KEY_SAME;
+	else
+	{
+		if (keylen > UINT32_MAX)
+			size_overflow(a);
+		mode = LOG_KEY_NEW;
+	}
+	log = log_reserve(log, a, LOG_MAX_RECORD + (mode == LOG_KEY_NEW ? keylen : 0));
+	p = log->data + log->nbytes;
+	*p++ = (unsigned char) ((unsigned) kind | ((unsigned) flags << 4) | (mode << 6));
+	d = (uint64_t) ts - (uint64_t) log->last_ts;
+	/* zigzag: small differences of either sign are short */
+	d = (d << 1) ^ (uint64_t) -(int64_t) (d >> 63);
+	p = put_varint(p, d);
+	if (flags & QOE_EV_HAS_POS)
+	{
+		put_f64(p, normalize_double(position));
+		p += 8;
+	}
+	if (flags & QOE_EV_HAS_VALUE)
+	{
+		put_f64(p, normalize_double(value));
+		p += 8;
+	}
+	if (mode == LOG_KEY_NEW)
+	{
+		p = put_varint(p, (uint64_t) keylen);
+		log->last_key_off = (uint64_t) (p - log->data);
+		log->last_key_len = (uint32_t) keylen;
+		if (keylen > 0)
+			memcpy(p, key, keylen);
+		p += keylen;
+	}
+	log->last_ts = ts;
+	log->nbytes = (uint64_t) (p - log->data);
+	return log;
+}
+
+static QoeLog *
+log_put_special(QoeLog *log, const QoeAllocator *a, unsigned what)
+{
+	log = log_reserve(log, a, 1);
+	log->data[log->nbytes++] = (unsigned char) (what | (LOG_SPECIAL << 6));
+	return log;
+}
+
+QoeLog *
+qoe_log_add(QoeLog *log, const QoeAllocator *a, bool ts_isnull, int64_t ts,
+			int kind, bool pos_isnull, double position,
+			bool value_isnull, double value, const char *key, size_t keylen)
+{
+	uint8_t		flags = 0;
+	bool		counted;
+
+	switch (check_row(ts_isnull, ts, kind, pos_isnull, position,
+					  value_isnull, value, &flags, &counted))
+	{
+		case 1:
+			return log_put_special(log, a, LOG_SPECIAL_INVALID);
+		case 2:
+			return log_put_special(log, a, LOG_SPECIAL_UNKNOWN);
+		default:
+			break;
+	}
+	if (counted)
+		log = log_put_special(log, a, LOG_SPECIAL_INVALID);
+	return log_put(log, a, ts, kind, flags, position, value, key, keylen);
+}
+
+/* reading records back */
+typedef struct LogCursor
+{
+	const unsigned char *p;
+	const unsigned char *end;
+	int64_t		last_ts;
+	const char *last_key;		/* NULL: no key seen yet */
+	size_t		last_key_len;
+} LogCursor;
+
+typedef struct LogRecord
+{
+	int			special;		/* -1 for an event, else LOG_SPECIAL_* */
+	int64_t		ts;
+	int			kind;
+	uint8_t		flags;
+	double		position;
+	double		value;
+	const char *key;			/* NULL: NULL key */
+	size_t		keylen;
+} LogRecord;
+
+static inline bool
+get_varint(LogCursor *c, uint64_t *out)
+{
+	uint64_t	v = 0;
+	int			shift = 0;
+
+	while (c->p < c->end)
+	{
+		unsigned char byte = *c->p++;
+
+		if (shift == 63 && byte > 1)
+			return false;
+		v |= (uint64_t) (byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+		{
+			*out = v;
+			return true;
+		}
+		shift += 7;
+		if (shift > 63)
+			return false;
+	}
+	return false;
+}
+
+/* next record: 1, 0 at the end, -1 with *err on malformed data */
+static int
+log_next(LogCursor *c, LogRecord *r, const char **err)
+{
+	unsigned	tag,
+				mode;
+	uint64_t	d;
+
+	if (c->p >= c->end)
+		return 0;
+	tag = *c->p++;
+	mode = tag >> 6;
+	if (mode == LOG_SPECIAL)
+	{
+		if (tag != ((LOG_SPECIAL << 6) | LOG_SPECIAL_INVALID) &&
+			tag != ((LOG_SPECIAL << 6) | LOG_SPECIAL_UNKNOWN))
+		{
+			*err = "unknown record in an event log";
+			return -1;
+		}
+		r->special = (int) (tag & 0x0f);
+		return 1;
+	}
+	r->special = -1;
+	r->kind = (int) (tag & 0x0f);
+	r->flags = (uint8_t) ((tag >> 4) & 0x03);
+	if (!get_varint(c, &d))
+		goto truncated;
+	d = (d >> 1) ^ (uint64_t) -(int64_t) (d & 1);
+	r->ts = (int64_t) ((uint64_t) c->last_ts + d);
+	if (r->ts == QOE_TS_NOBEGIN || r->ts == QOE_TS_NOEND)
+	{
+		*err = "event with an infinite timestamp";
+		return -1;
+	}
+	c->last_ts = r->ts;
+	r->position = 0;
+	r->value = 0;
+	if (r->flags & QOE_EV_HAS_POS)
+	{
+		if (c->end - c->p < 8)
+			goto truncated;
+		r->position = get_f64(c->p);
+		c->p += 8;
+		if (!(isfinite(r->position) && r->position >= 0))
+		{
+			*err = "event with an invalid position";
+			return -1;
+		}
+	}
+	if (r->flags & QOE_EV_HAS_VALUE)
+	{
+		if (c->end - c->p < 8)
+			goto truncated;
+		r->value = get_f64(c->p);
+		c->p += 8;
+	}
+	if (r->kind == QOE_BITRATE &&
+		(!(r->flags & QOE_EV_HAS_VALUE) || !isfinite(r->value) || !(r->value > 0)))
+	{
+		*err = "bitrate event with an invalid value";
+		return -1;
+	}
+	switch (mode)
+	{
+		case LOG_KEY_NULL:
+			r->key = NULL;
+			r->keylen = 0;
+			break;
+		case LOG_KEY_SAME:
+			if (c->last_key == NULL)
+			{
+				*err = "event log refers to a session key before the first";
+				return -1;
+			}
+			r->key = c->last_key;
+			r->keylen = c->last_key_len;
+			break;
+		default:
+			if (!get_varint(c, &d))
+				goto truncated;
+			if (d > (uint64_t) (c->end - c->p) || d > UINT32_MAX)
+				goto truncated;
+			r->key = (const char *) c->p;
+			r->keylen = (size_t) d;
+			if (r->keylen > 0 && memchr(r->key, '\0', r->keylen) != NULL)
+			{
+				*err = "session key contains a zero byte";
+				return -1;
+			}
+			c->p += d;
+			c->last_key = r->key;
+			c->last_key_len = r->keylen;
+			break;
+	}
+	return 1;
+
+truncated:
+	*err = "truncated event log";
+	return -1;
+}
+
+static void
+log_cursor_init(LogCursor *c, const unsigned char *data, size_t len)
+{
+	c->p = data;
+	c->end = data + len;
+	c->last_ts = 0;
+	c->last_key = NULL;
+	c->last_key_len = 0;
+}
+
+const char *
+qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
+{
+	LogCursor	c;
+	LogRecord	r;
+	const char *err = NULL;
+	int			rc;
+	size_t		i = 0;
+
+	log_cursor_init(&c, data, len);
+	while ((rc = log_next(&c, &r, &err)) > 0)
+	{
+		check_interrupts(++i);
+		if (r.special == LOG_SPECIAL_INVALID)
+			b->invalid_events++;
+		else if (r.special == LOG_SPECIAL_UNKNOWN)
+			b->unknown_events++;
+		else
+			append_event(b, r.ts, r.kind, r.flags, r.position, r.value,
+						 r.key, r.keylen);
+	}
+	return rc < 0 ? err : NULL;
+}
+
+void
+qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b)
+{
+	const char *err = qoe_log_records_to_buffer(log->data, (size_t) log->nbytes, b);
+
+	/* a log built by qoe_log_add is always well-formed */
+	if (err != NULL)
+		abort();
+}
+
+QoeLog *
+qoe_log_append_records(QoeLog *log, const QoeAllocator *a,
+					   const unsigned char *data, size_t len, const char **err)
+{
+	LogCursor	c;
+	LogRecord	r;
+	int			rc;
+	size_t		i = 0;
+
+	*err = NULL;
+	log_cursor_init(&c, data, len);
+	/* an empty log takes the records as they are (after checking them) */
+	if (log->nbytes == 0)
+	{
+		while ((rc = log_next(&c, &r, err)) > 0)
+			check_interrupts(++i);
+		if (rc < 0)
+			return log;
+		log = log_reserve(log, a, len);
+		if (len > 0)
+			memcpy(log->data, data, len);
+		log->nbytes = len;
+		log->last_ts = c.last_ts;
+		if (c.last_key != NULL)
+		{
+			log->last_key_off = (uint64_t) ((const unsigned char *) c.last_key - data);
+			log->last_key_len = (uint32_t) c.last_key_len;
+		}
+		return log;
+	}
+	while ((rc = log_next(&c, &r, err)) > 0)
+	{
+		check_interrupts(++i);
+		if (r.special >= 0)
+			log = log_put_special(log, a, (unsigned) r.special);
+		else
+			log = log_put(log, a, r.ts, r.kind, r.flags, r.position, r.value,
+						  r.key, r.keylen);
+	}
+	return log;
 }

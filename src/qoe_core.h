@@ -237,6 +237,61 @@ extern const char *qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *dat
 										  size_t len, bool require_canonical);
 
 /* ---------------------------------------------------------------------
+ * Compact event log (qoe_buffer.c)
+ *
+ * The aggregate transition state of small groups: the rows, checked as
+ * qoe_buffer_add checks them, appended as variable-length records (about 13
+ * bytes for an event with a position: ts as a varint difference from the
+ * previous event, position and value only when present, a session key only
+ * when it changes).  One allocation, header included, that moves when it
+ * grows (the add functions return the new address).  Turning a log into a
+ * buffer replays the rows through the same code as qoe_buffer_add, so the
+ * result is exactly the buffer the rows would have built.
+ * ---------------------------------------------------------------------
+ */
+typedef struct QoeLog
+{
+	uint32_t	tag;			/* for the caller; never touched by the core */
+	uint32_t	last_key_len;
+	uint64_t	nbytes;			/* bytes of records in data */
+	uint64_t	cap;			/* bytes allocated for data */
+	int64_t		last_ts;		/* ts of the last event record (0 if none) */
+	uint64_t	last_key_off;	/* offset in data of the last key, or UINT64_MAX */
+	unsigned char data[];
+} QoeLog;
+
+/* a new empty log with room for at least cap bytes of records */
+extern QoeLog *qoe_log_create(const QoeAllocator *a, size_t cap);
+
+/* qoe_buffer_add for a log; returns the log's (possibly new) address */
+extern QoeLog *qoe_log_add(QoeLog *log, const QoeAllocator *a, bool ts_isnull,
+						   int64_t ts, int kind, bool pos_isnull, double position,
+						   bool value_isnull, double value,
+						   const char *key, size_t keylen);
+
+/* bytes allocated for the log */
+extern size_t qoe_log_memory(const QoeLog *log);
+
+/* add every row of the log to b (freshly initialised or not) */
+extern void qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b);
+
+/*
+ * The same from a log's record bytes (log->data, log->nbytes) received from
+ * elsewhere: checked record by record; returns NULL or a static message
+ * ("truncated event log"), in which case b holds part of the rows.
+ */
+extern const char *qoe_log_records_to_buffer(const unsigned char *data, size_t len,
+											 QoeBuffer *b);
+
+/*
+ * Append the records (data, len) of another log, checked; returns the log's
+ * (possibly new) address, with *err NULL or a static message.
+ */
+extern QoeLog *qoe_log_append_records(QoeLog *log, const QoeAllocator *a,
+									  const unsigned char *data, size_t len,
+									  const char **err);
+
+/* ---------------------------------------------------------------------
  * Text form (qoe_text.c)
  * ---------------------------------------------------------------------
  *

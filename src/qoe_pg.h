@@ -45,13 +45,23 @@ extern void qoe_pg_params(QoeParams *p);
 extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
 
 /*
- * Aggregate transition state: an event buffer and the allocator it uses.
+ * Aggregate transition states come in two forms, told apart by their first
+ * 32-bit word:
+ *	 - QOE_STATE_LOG: a QoeLog (compact records, one allocation that moves
+ *	   as it grows), for groups of up to QOE_STATE_LOG_LIMIT bytes;
+ *	 - QOE_STATE_BUFFER: a QoeAggState, an event buffer and the allocator it
+ *	   uses, for larger groups and rollup().
  * Both live in one memory context (the aggregate context, or for a freshly
- * deserialized state the context it was deserialized in); buf.alloc points
- * at alloc, so the struct must not be moved.
+ * deserialized state the context it was deserialized in).  In a
+ * QoeAggState buf.alloc points at alloc, so that struct must not be moved.
  */
+#define QOE_STATE_LOG		0x31474f4cU /* "LOG1" */
+#define QOE_STATE_BUFFER	0x31465542U /* "BUF1" */
+#define QOE_STATE_LOG_LIMIT 8192
+
 typedef struct QoeAggState
 {
+	uint32		tag;			/* QOE_STATE_BUFFER */
 	QoeAllocator alloc;
 	QoeBuffer	buf;
 } QoeAggState;

@@ -6,6 +6,8 @@
  * The first input byte picks a mode:
  *	  byte % 16 == 0	the rest is fed to qoe_buffer_deserialize (both modes);
  *	  byte % 16 == 1	the rest is fed to qoe_buffer_from_text;
+ *	  byte % 16 == 15	the rest is read as the records of a compact log
+ *						(qoe_log_records_to_buffer, qoe_log_append_records);
  *	  otherwise			the rest is decoded into rows (below), the way the
  *						aggregate's transition function would see them.
  * Whatever loads is replayed with several parameter sets and checked against
@@ -1021,6 +1023,54 @@ fuzz_rows(const uint8_t *data, size_t size)
 	CHECK((int64_t) (a.nevents + a.duplicate_events) == kept);
 	check_round_trips(&a, ma);
 
+	/*
+	 * L: the compact log of the same rows (the aggregate's transition state
+	 * of small groups), decoded, and two logs of a split appended: the same
+	 * canonical timeline and counters as A.
+	 */
+	{
+		QoeLog	   *l1 = qoe_log_create(&qoe_malloc_allocator, 0);
+		QoeLog	   *l2 = qoe_log_create(&qoe_malloc_allocator, 0);
+		size_t		lsplit = n ? rng_next(&seed) % (n + 1) : 0;
+		const char *lerr;
+		QoeBuffer	e;
+		size_t		lene;
+		unsigned char *bine;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			const Row  *r = &rows[i];
+
+			if (i < lsplit)
+				l1 = qoe_log_add(l1, &qoe_malloc_allocator, r->ts_isnull, r->ts, r->kind,
+								 r->pos_isnull, r->pos, r->val_isnull, r->val,
+								 r->key < 0 ? NULL : keys[r->key].s,
+								 r->key < 0 ? 0 : keys[r->key].len);
+			else
+				l2 = qoe_log_add(l2, &qoe_malloc_allocator, r->ts_isnull, r->ts, r->kind,
+								 r->pos_isnull, r->pos, r->val_isnull, r->val,
+								 r->key < 0 ? NULL : keys[r->key].s,
+								 r->key < 0 ? 0 : keys[r->key].len);
+		}
+		/* the second half first: another order */
+		l2 = qoe_log_append_records(l2, &qoe_malloc_allocator, l1->data, l1->nbytes, &lerr);
+		CHECK(lerr == NULL);
+		qoe_buffer_init(&e, &qoe_malloc_allocator);
+		qoe_log_to_buffer(l2, &e);
+		CHECK((int64_t) e.invalid_events == exp_invalid);
+		CHECK((int64_t) e.unknown_events == exp_unknown);
+		CHECK((int64_t) e.nevents == kept);
+		qoe_buffer_canonicalize(&e);
+		bine = serialize(&e, &lene);
+		bina = serialize(&a, &lena);
+		CHECK(lena == lene && memcmp(bina, bine, lena) == 0);
+		free(bina);
+		free(bine);
+		qoe_buffer_free(&e);
+		free(l1);
+		free(l2);
+	}
+
 	/* B: shuffled, split in two partial states, merged (a parallel plan) */
 	for (size_t i = 0; i < n; i++)
 		perm[i] = i;
@@ -1088,6 +1138,48 @@ fuzz_rows(const uint8_t *data, size_t size)
 	free(perm);
 }
 
+/* arbitrary bytes as the records of a compact log: refused or loaded */
+static void
+fuzz_log(const uint8_t *data, size_t size)
+{
+	QoeBuffer	b;
+	QoeLog	   *log = qoe_log_create(&qoe_malloc_allocator, 0);
+	const char *err;
+	const char *err2;
+
+	qoe_buffer_init(&b, &qoe_malloc_allocator);
+	err = qoe_log_records_to_buffer(data, size, &b);
+	log = qoe_log_append_records(log, &qoe_malloc_allocator, data, size, &err2);
+	CHECK((err == NULL) == (err2 == NULL));
+	if (err == NULL)
+	{
+		QoeBuffer	c;
+		size_t		lb,
+					lc;
+		unsigned char *sb,
+				   *sc;
+
+		/* appending to a non-empty log re-encodes: same rows */
+		log = qoe_log_append_records(log, &qoe_malloc_allocator, data, size, &err2);
+		CHECK(err2 == NULL);
+		qoe_buffer_init(&c, &qoe_malloc_allocator);
+		qoe_log_to_buffer(log, &c);
+		CHECK(c.nevents == 2 * b.nevents);
+		CHECK(c.invalid_events == 2 * b.invalid_events);
+		CHECK(qoe_log_records_to_buffer(data, size, &b) == NULL);
+		qoe_buffer_canonicalize(&b);
+		qoe_buffer_canonicalize(&c);
+		sb = serialize(&b, &lb);
+		sc = serialize(&c, &lc);
+		CHECK(lb == lc && memcmp(sb, sc, lb) == 0);
+		free(sb);
+		free(sc);
+		qoe_buffer_free(&c);
+	}
+	qoe_buffer_free(&b);
+	free(log);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -1100,6 +1192,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 1:
 			fuzz_text(data + 1, size - 1);
+			break;
+		case 15:
+			fuzz_log(data + 1, size - 1);
 			break;
 		default:
 			fuzz_rows(data + 1, size - 1);

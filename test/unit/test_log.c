@@ -1,0 +1,334 @@
+/*
+ * test_log.c
+ *	  Unit tests of the compact event log (the transition state of small
+ *	  aggregate groups): a log turned into a buffer equals the buffer the
+ *	  same rows build directly, appending logs equals adding their rows,
+ *	  and malformed record bytes are refused.
+ */
+#include "qoe_core.h"
+#include "unit.h"
+
+#include <stdint.h>
+
+typedef struct Row
+{
+	bool		ts_isnull;
+	int64_t		ts;
+	int			kind;
+	bool		pos_isnull;
+	double		pos;
+	bool		val_isnull;
+	double		val;
+	const char *key;
+} Row;
+
+static unsigned char *
+ser(const QoeBuffer *b, size_t *len)
+{
+	unsigned char *out;
+
+	*len = qoe_buffer_serialized_size(b);
+	out = malloc(*len);
+	qoe_buffer_serialize(b, out);
+	return out;
+}
+
+/* b (built from rows) and the buffer decoded from log: same bytes */
+static int
+same_buffer(const QoeBuffer *a, const QoeBuffer *b)
+{
+	size_t		la,
+				lb;
+	unsigned char *sa = ser(a, &la);
+	unsigned char *sb = ser(b, &lb);
+	int			ok = la == lb && memcmp(sa, sb, la) == 0 &&
+		a->invalid_events == b->invalid_events &&
+		a->unknown_events == b->unknown_events &&
+		a->nkeys == b->nkeys && a->canonical == b->canonical;
+
+	free(sa);
+	free(sb);
+	return ok;
+}
+
+static QoeLog *
+log_rows(QoeLog *log, const Row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		log = qoe_log_add(log, &qoe_malloc_allocator, rows[i].ts_isnull, rows[i].ts,
+						  rows[i].kind, rows[i].pos_isnull, rows[i].pos,
+						  rows[i].val_isnull, rows[i].val, rows[i].key,
+						  rows[i].key ? strlen(rows[i].key) : 0);
+	return log;
+}
+
+static void
+buffer_rows(QoeBuffer *b, const Row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		qoe_buffer_add(b, rows[i].ts_isnull, rows[i].ts, rows[i].kind,
+					   rows[i].pos_isnull, rows[i].pos, rows[i].val_isnull,
+					   rows[i].val, rows[i].key, rows[i].key ? strlen(rows[i].key) : 0);
+}
+
+#define S INT64_C(1000000)
+#define T0 (INT64_C(757382400) * S)	/* 2024-01-01 */
+
+static const Row rows1[] = {
+	{false, T0, QOE_PLAY, false, 0, true, 0, "s1"},
+	{false, T0 + 1 * S, QOE_BITRATE, true, 0, false, 3e6, "s1"},
+	{false, T0 + 2 * S, QOE_HEARTBEAT, false, 2.5, true, 0, "s2"},
+	{true, 0, QOE_PLAY, false, 1, true, 0, "s1"},	/* NULL ts: invalid */
+	{false, QOE_TS_NOEND, QOE_PLAY, true, 0, true, 0, NULL}, /* infinite */
+	{false, T0 + 3 * S, QOE_KIND_UNKNOWN, true, 0, true, 0, "s1"},	/* unknown */
+	{false, T0 + 4 * S, QOE_HEARTBEAT, false, NAN, true, 0, "s1"},	/* bad pos, kept */
+	{false, T0 + 5 * S, QOE_BITRATE, false, -1, false, 0, "s1"},	/* bad pos and value: once */
+	{false, T0 - 7 * S, QOE_PAUSE, false, -0.0, false, NAN, NULL},	/* backwards, -0, NaN value */
+	{false, T0 + 6 * S, QOE_ENDED, false, 60, false, -0.0, ""},	/* empty key */
+	{false, T0 + 6 * S, QOE_ENDED, false, 60, false, 0.0, ""},	/* duplicate */
+	{false, INT64_C(-211813488000000000), QOE_EXIT, true, 0, true, 0, "s2"}, /* min ts */
+	{false, INT64_C(9223371331199999999), QOE_EXIT, true, 0, true, 0, "s1"}, /* max ts */
+	{false, T0, QOE_SEEK, false, 1e300, false, INFINITY, "s1"},
+};
+#define N1 (sizeof(rows1) / sizeof(rows1[0]))
+
+static void
+test_round_trip(void)
+{
+	QoeBuffer	a,
+				b;
+	QoeLog	   *log = qoe_log_create(&qoe_malloc_allocator, 0);
+
+	CHECK(log->nbytes == 0 && log->cap > 0);
+	CHECK(qoe_log_memory(log) <= 64);
+	log = log_rows(log, rows1, N1);
+
+	qoe_buffer_init(&a, NULL);
+	buffer_rows(&a, rows1, N1);
+	qoe_buffer_init(&b, NULL);
+	qoe_log_to_buffer(log, &b);
+	CHECK_INT(b.invalid_events, 4);
+	CHECK_INT(b.unknown_events, 1);
+	CHECK_INT(b.nevents, a.nevents);
+	CHECK(same_buffer(&a, &b));
+	qoe_buffer_canonicalize(&a);
+	qoe_buffer_canonicalize(&b);
+	CHECK(same_buffer(&a, &b));
+	CHECK_INT(b.duplicate_events, 1);
+
+	/* the records alone give the same, also appended to a non-empty buffer */
+	qoe_buffer_free(&b);
+	qoe_buffer_init(&b, NULL);
+	CHECK(qoe_log_records_to_buffer(log->data, log->nbytes, &b) == NULL);
+	qoe_buffer_canonicalize(&b);
+	CHECK(same_buffer(&a, &b));
+
+	qoe_buffer_free(&a);
+	qoe_buffer_free(&b);
+	free(log);
+}
+
+/* small sessions: a compact log, well under 32 bytes per event */
+static void
+test_compact(void)
+{
+	QoeLog	   *log = qoe_log_create(&qoe_malloc_allocator, 0);
+	int			i;
+
+	for (i = 0; i < 10; i++)
+		log = qoe_log_add(log, &qoe_malloc_allocator, false, T0 + i * 30 * S + i * 1234,
+						  i == 0 ? QOE_PLAY : QOE_HEARTBEAT, false, i * 30.001,
+						  true, 0, "sess-0000001", 12);
+	CHECK(log->nbytes <= 8 + 12 + 13 + 10 * 13);
+	CHECK(qoe_log_memory(log) <= 256);
+	free(log);
+}
+
+static void
+test_append(void)
+{
+	/* every split point of rows1 into two logs, appended in both orders */
+	for (size_t split = 0; split <= N1; split++)
+	{
+		QoeLog	   *l1 = log_rows(qoe_log_create(&qoe_malloc_allocator, 0), rows1, split);
+		QoeLog	   *l2 = log_rows(qoe_log_create(&qoe_malloc_allocator, 0), rows1 + split, N1 - split);
+		QoeLog	   *l3 = qoe_log_create(&qoe_malloc_allocator, 0);
+		QoeBuffer	a,
+					b,
+					c;
+		const char *err;
+		int			ok;
+
+		l3 = qoe_log_append_records(l3, &qoe_malloc_allocator, l2->data, l2->nbytes, &err);
+		ok = err == NULL;
+		l3 = qoe_log_append_records(l3, &qoe_malloc_allocator, l1->data, l1->nbytes, &err);
+		ok = ok && err == NULL;
+		l1 = qoe_log_append_records(l1, &qoe_malloc_allocator, l2->data, l2->nbytes, &err);
+		ok = ok && err == NULL;
+
+		qoe_buffer_init(&a, NULL);
+		buffer_rows(&a, rows1, N1);
+		qoe_buffer_init(&b, NULL);
+		qoe_log_to_buffer(l1, &b);
+		ok = ok && same_buffer(&a, &b);	/* same order: same buffer */
+		qoe_buffer_init(&c, NULL);
+		qoe_log_to_buffer(l3, &c);
+		qoe_buffer_canonicalize(&a);
+		qoe_buffer_canonicalize(&c);
+		ok = ok && same_buffer(&a, &c);	/* other order: same canonical form */
+		unit_report(ok, __FILE__, __LINE__, "appending logs equals adding their rows");
+		qoe_buffer_free(&a);
+		qoe_buffer_free(&b);
+		qoe_buffer_free(&c);
+		free(l1);
+		free(l2);
+		free(l3);
+	}
+}
+
+/* big logs grow past the small sizes and stay exact */
+static void
+test_large(void)
+{
+	QoeLog	   *log = qoe_log_create(&qoe_malloc_allocator, 0);
+	QoeBuffer	a,
+				b;
+	char		key[16];
+	int			i;
+
+	qoe_buffer_init(&a, NULL);
+	for (i = 0; i < 20000; i++)
+	{
+		int64_t		ts = T0 + (int64_t) ((i * 7919) % 20000) * S / 3;
+		double		pos = (i % 11) * 0.1;
+
+		snprintf(key, sizeof(key), "k%d", i % 37);
+		log = qoe_log_add(log, &qoe_malloc_allocator, false, ts, i % QOE_NKINDS,
+						  i % 5 == 0, pos, false, 1000.0 + i, key, strlen(key));
+		qoe_buffer_add(&a, false, ts, i % QOE_NKINDS, i % 5 == 0, pos, false,
+					   1000.0 + i, key, strlen(key));
+	}
+	qoe_buffer_init(&b, NULL);
+	qoe_log_to_buffer(log, &b);
+	CHECK(same_buffer(&a, &b));
+	CHECK(qoe_log_memory(log) >= log->nbytes);
+	qoe_buffer_free(&a);
+	qoe_buffer_free(&b);
+	free(log);
+}
+
+static void
+test_malformed(void)
+{
+	QoeLog	   *log = log_rows(qoe_log_create(&qoe_malloc_allocator, 0), rows1, N1);
+	QoeBuffer	b;
+	const char *err;
+	unsigned char bad[4];
+	size_t		cut;
+	int			ok = 1;
+
+	/* every truncation is refused or is a prefix of whole records */
+	for (cut = 0; cut < log->nbytes; cut++)
+	{
+		qoe_buffer_init(&b, NULL);
+		(void) qoe_log_records_to_buffer(log->data, cut, &b);
+		qoe_buffer_free(&b);
+	}
+	qoe_buffer_init(&b, NULL);
+	bad[0] = 0xc5;				/* special record 5: unknown */
+	err = qoe_log_records_to_buffer(bad, 1, &b);
+	ok = ok && err != NULL;
+	bad[0] = (unsigned char) (QOE_PLAY | (1 << 6));	/* "same key" before any */
+	bad[1] = 0;
+	err = qoe_log_records_to_buffer(bad, 2, &b);
+	ok = ok && err != NULL;
+	bad[0] = (unsigned char) (QOE_BITRATE);	/* bitrate without a value */
+	bad[1] = 2;
+	err = qoe_log_records_to_buffer(bad, 2, &b);
+	ok = ok && err != NULL;
+	bad[0] = (unsigned char) (QOE_PLAY | (2 << 6));	/* key longer than the data */
+	bad[1] = 2;
+	bad[2] = 5;
+	bad[3] = 'x';
+	err = qoe_log_records_to_buffer(bad, 4, &b);
+	ok = ok && err != NULL;
+	qoe_buffer_free(&b);
+	unit_report(ok, __FILE__, __LINE__, "malformed records are refused");
+
+	{
+		QoeLog	   *l = qoe_log_create(&qoe_malloc_allocator, 0);
+
+		bad[0] = 0xc5;
+		l = qoe_log_append_records(l, &qoe_malloc_allocator, bad, 1, &err);
+		CHECK(err != NULL);
+		free(l);
+	}
+	free(log);
+}
+
+/* many keys (radix sort of key prefixes): canonical order is bytewise */
+static void
+test_many_keys(void)
+{
+	QoeBuffer	b;
+	char		key[64];
+	int			i,
+				ok = 1;
+
+	qoe_buffer_init(&b, NULL);
+	for (i = 0; i < 5000; i++)
+	{
+		unsigned	h = (unsigned) i * 2654435761u;
+
+		/* shared prefix, ties within 8 bytes, proper prefixes, high bytes */
+		switch (i % 4)
+		{
+			case 0:
+				snprintf(key, sizeof(key), "same-prefix-%u", h % 1000);
+				break;
+			case 1:
+				snprintf(key, sizeof(key), "same-prefix-%u-tail-%u", h % 1000, h % 7);
+				break;
+			case 2:
+				snprintf(key, sizeof(key), "same-prefix-%c%u", (char) (0x80 + h % 64), h % 50);
+				break;
+			default:
+				snprintf(key, sizeof(key), "same-prefix-");
+				break;
+		}
+		qoe_buffer_add(&b, false, T0 + i, QOE_HEARTBEAT, true, 0, true, 0, key, strlen(key));
+	}
+	qoe_buffer_canonicalize(&b);
+	for (uint32_t k = 1; k < b.nkeys; k++)
+	{
+		size_t		la,
+					lb,
+					m;
+		const char *ka = qoe_buffer_key(&b, k - 1, &la);
+		const char *kb = qoe_buffer_key(&b, k, &lb);
+		int			c;
+
+		m = la < lb ? la : lb;
+		c = memcmp(ka, kb, m);
+		if (c > 0 || (c == 0 && la >= lb))
+			ok = 0;
+	}
+	unit_report(ok && b.nkeys > 1000, __FILE__, __LINE__, "many keys sort bytewise");
+	for (size_t i2 = 1; i2 < b.nevents; i2++)
+		if (b.events[i2 - 1].key > b.events[i2].key)
+			ok = 0;
+	unit_report(ok, __FILE__, __LINE__, "events follow the key order");
+	qoe_buffer_free(&b);
+}
+
+int
+main(void)
+{
+	test_many_keys();
+	test_round_trip();
+	test_compact();
+	test_append();
+	test_large();
+	test_malformed();
+	return unit_done();
+}
