@@ -13,6 +13,8 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(qoe_t_stats);
@@ -153,6 +155,41 @@ qoe_pg_metric_datum(const QoeMetrics *m, QoeField f, bool *isnull)
 	return (Datum) 0;			/* keep compiler quiet */
 }
 
+/* SQL type of a qoe_stats field */
+static Oid
+field_type(QoeField f)
+{
+	switch (f)
+	{
+		case QOE_F_FIRST_TS:
+		case QOE_F_LAST_TS:
+			return TIMESTAMPTZOID;
+		case QOE_F_SESSIONS:
+		case QOE_F_REBUFFER_COUNT:
+		case QOE_F_BUFFER_COUNT:
+		case QOE_F_PAUSE_COUNT:
+		case QOE_F_SEEK_COUNT:
+		case QOE_F_SEEK_FORWARD:
+		case QOE_F_SEEK_BACKWARD:
+		case QOE_F_AD_COUNT:
+		case QOE_F_REPLAYS:
+		case QOE_F_COMPLETIONS:
+		case QOE_F_ERRORS:
+		case QOE_F_EXITS_BEFORE_START:
+		case QOE_F_START_FAILURES:
+		case QOE_F_PLAYBACK_FAILURES:
+		case QOE_F_UPSHIFTS:
+		case QOE_F_DOWNSHIFTS:
+		case QOE_F_UNMATCHED_BUFFER_ENDS:
+		case QOE_F_DUPLICATE_EVENTS:
+		case QOE_F_UNKNOWN_EVENTS:
+		case QOE_F_INVALID_EVENTS:
+			return INT8OID;
+		default:
+			return FLOAT8OID;
+	}
+}
+
 /* the qoe_stats composite, every field in declared order */
 Datum
 qoe_pg_stats_datum(FunctionCallInfo fcinfo, const QoeMetrics *m)
@@ -183,6 +220,14 @@ qoe_pg_stats_datum(FunctionCallInfo fcinfo, const QoeMetrics *m)
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("attribute %d of type qoe_stats is \"%s\", expected \"%s\"",
 							i + 1, NameStr(att->attname), qoe_field_names[i]),
+					 errhint("Reinstall the qoe_agg extension.")));
+		/* a datum of the wrong type would be misread: refuse, never crash */
+		if (att->atttypid != field_type((QoeField) i))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("attribute \"%s\" of type qoe_stats has type %s, expected %s",
+							NameStr(att->attname), format_type_be(att->atttypid),
+							format_type_be(field_type((QoeField) i))),
 					 errhint("Reinstall the qoe_agg extension.")));
 		values[i] = qoe_pg_metric_datum(m, (QoeField) i, &nulls[i]);
 	}

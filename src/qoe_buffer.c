@@ -528,6 +528,14 @@ qoe_buffer_add(QoeBuffer *b, bool ts_isnull, int64_t ts, int kind,
 	append_event(b, ts, kind, flags, position, value, key, keylen);
 }
 
+/* a data-quality count plus another, saturating at INT64_MAX (reported as bigint) */
+static inline uint64_t
+add_count(uint64_t a, uint64_t b)
+{
+	return (a > (uint64_t) INT64_MAX - b || b > (uint64_t) INT64_MAX) ?
+		(uint64_t) INT64_MAX : a + b;
+}
+
 void
 qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src)
 {
@@ -537,9 +545,9 @@ qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src)
 	uint32_t   *map = NULL;
 	size_t		i;
 
-	dst->invalid_events += src->invalid_events;
-	dst->unknown_events += src->unknown_events;
-	dst->duplicate_events += src->duplicate_events;
+	dst->invalid_events = add_count(dst->invalid_events, src->invalid_events);
+	dst->unknown_events = add_count(dst->unknown_events, src->unknown_events);
+	dst->duplicate_events = add_count(dst->duplicate_events, src->duplicate_events);
 	if (n == 0)
 		return;
 
@@ -1529,6 +1537,11 @@ qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
 	b->invalid_events = get_u64(data + 24);
 	b->unknown_events = get_u64(data + 32);
 	b->duplicate_events = get_u64(data + 40);
+	/* counts are reported as bigint */
+	if (b->invalid_events > (uint64_t) INT64_MAX ||
+		b->unknown_events > (uint64_t) INT64_MAX ||
+		b->duplicate_events > (uint64_t) INT64_MAX)
+		return "event count out of range";
 	b->lastkey = QOE_NO_KEY;
 	b->canonical = check_canonical || (nevents == 0 && nkeys == 0);
 	return NULL;

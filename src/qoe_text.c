@@ -726,7 +726,7 @@ parse_counter(Parser *p, uint64_t *out, const char *key)
 	start = p->pos;
 	if (!parse_integer(p, &neg, out, "count"))
 		return false;
-	if (neg && *out != 0)
+	if ((neg && *out != 0) || *out > (uint64_t) INT64_MAX)
 		return perror_at(p, start, "invalid value for \"%s\"", key);
 	return true;
 }

@@ -108,6 +108,41 @@ qoe_timeline_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(result);
 }
 
+static void
+text_too_large(size_t size)
+{
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("qoe_timeline value is too large to print as text"),
+				 errdetail("Its text form would need more than %zu bytes.",
+						   (size_t) MaxAllocSize),
+				 errhint("Use the binary form (COPY ... WITH (FORMAT binary)), or build timelines over smaller groups.")));
+}
+
+static void *
+text_alloc(void *ctx, size_t size)
+{
+	text_too_large(size);
+	return palloc(size);
+}
+
+static void *
+text_realloc(void *ctx, void *ptr, size_t oldsize, size_t newsize)
+{
+	text_too_large(newsize);
+	return ptr ? repalloc_huge(ptr, newsize) : palloc(newsize);
+}
+
+static void
+text_free(void *ctx, void *ptr)
+{
+	if (ptr)
+		pfree(ptr);
+}
+
+static const QoeAllocator text_allocator = {text_alloc, text_realloc, text_free, NULL};
+
 Datum
 qoe_timeline_out(PG_FUNCTION_ARGS)
 {
@@ -118,7 +153,10 @@ qoe_timeline_out(PG_FUNCTION_ARGS)
 
 	qoe_pg_allocator_init(&alloc, CurrentMemoryContext);
 	qoe_pg_timeline_decode(PG_GETARG_DATUM(0), &b, &alloc);
+	/* the text is a cstring: it must stay under 1 GB; say so clearly */
+	b.alloc = &text_allocator;
 	text = qoe_buffer_to_text(&b, &len);
+	b.alloc = &alloc;
 	qoe_buffer_free(&b);
 	PG_RETURN_CSTRING(text);
 }

@@ -324,9 +324,9 @@ qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
 	s0 = aligned_start(first_ts, width_us);
 	nb = (aligned_start(last_ts, width_us) - s0) / width_us + 1;
 	if (nb > QOE_WINDOWS_MAX_BUCKETS)
-		return "too many buckets";
-	if (s0 < INT64_MIN / 2)
-		return "bucket start out of range";
+		return QOE_WINDOWS_ERR_TOO_MANY;
+	if (s0 < QOE_TS_MIN_VALID)
+		return QOE_WINDOWS_ERR_RANGE;
 
 	memset(&w, 0, sizeof(w));
 	w.a = b->alloc;

@@ -85,6 +85,12 @@ qoe_windows_srf(PG_FUNCTION_ARGS)
 	qoe_pg_timeline_decode(PG_GETARG_DATUM(0), &buf, &alloc);
 	qoe_pg_params(&params);
 	err = qoe_windows(&buf, &params, width, window_row, &sink);
+	if (err != NULL && strcmp(err, QOE_WINDOWS_ERR_TOO_MANY) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("qoe_windows bucket out of range"),
+				 errdetail("%s", qoe_pg_sentence(err)),
+				 errhint("Use a bucket width that divides a day, or drop events near the start of the timestamp range.")));
 	if (err != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -7,7 +7,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qoe_agg;
 RESET client_min_messages;
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 -- Malformed text input: 22P02 invalid_text_representation.
 SELECT throws_ok($$SELECT 'not json'::qoe_timeline$$, '22P02',
@@ -70,6 +70,14 @@ SELECT throws_ok('SELECT qoe_stats(n) FROM badts n', '42804', NULL,
                  'a timestamp column of type text');
 SELECT is((SELECT watch_time(n) FROM noev n WHERE false), NULL,
           'over no rows the row form returns NULL');
+
+-- An altered qoe_stats type is refused, never misread (it used to crash).
+ALTER TYPE qoe_stats ALTER ATTRIBUTE sessions TYPE text;
+SELECT throws_ok($$SELECT qoe_stats(now(), 'play')$$, '42804',
+                 'attribute "sessions" of type qoe_stats has type text, expected bigint',
+                 'qoe_stats aggregate refuses an altered composite type');
+SELECT throws_ok($$SELECT qoe_stats(qoe_timeline(now(), 'play'))$$, '42804', NULL,
+                 'qoe_stats accessor refuses an altered composite type');
 
 SELECT * FROM finish();
 ROLLBACK;

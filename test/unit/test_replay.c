@@ -456,6 +456,21 @@ readings(void)
 		CHECK(fabs(m.play_time - 2 * span) < 1e-6 * span);
 		qoe_buffer_free(&b);
 	}
+	/* data-quality counts saturate at INT64_MAX when merged (bigint in SQL) */
+	{
+		QoeBuffer	a1;
+		QoeBuffer	a2;
+
+		qoe_buffer_init(&a1, &qoe_malloc_allocator);
+		qoe_buffer_init(&a2, &qoe_malloc_allocator);
+		a1.duplicate_events = (uint64_t) INT64_MAX - 1;
+		a2.duplicate_events = 5;
+		qoe_buffer_merge(&a1, &a2);
+		qoe_replay(&a1, &qoe_default_params, &m, NULL);
+		CHECK_INT(m.duplicate_events, INT64_MAX);
+		qoe_buffer_free(&a1);
+		qoe_buffer_free(&a2);
+	}
 	/* an all-invalid group: zeros and NULLs */
 	{
 		QoeBuffer	b;

@@ -318,7 +318,7 @@ test_round_trip_random(void)
 		snprintf(name, sizeof(name), "s%d", (int) (r % 17));
 		add(&b, ts, kind, pos, val, (r >> 7) % 5 ? name : NULL);
 	}
-	b.invalid_events = UINT64_MAX;
+	b.invalid_events = (uint64_t) INT64_MAX;	/* the largest count a bigint holds */
 	b.unknown_events = 12;
 	CHECK(b.nevents > 2500);
 	CHECK(round_trip(&b, NULL));
@@ -396,6 +396,9 @@ test_parse(void)
 	expect_error("", "expected \"{\" at end of input");
 	expect_error("[]", "expected \"{\" at character 1");
 	expect_error("{}", "missing \"version\" at character 2");
+	/* counts are bigint: one above INT64_MAX is refused */
+	expect_error("{\"version\":1,\"invalid_events\":9223372036854775808,\"events\":[]}",
+				 "invalid value for \"invalid_events\" at character 31");
 	expect_error("{\"version\":1}", "missing \"events\" at end of input");
 	expect_error("{\"events\":[]}", "missing \"version\" at end of input");
 	expect_error("{\"version\":2,\"events\":[]}", "unsupported version at character 12");
