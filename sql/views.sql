@@ -353,6 +353,12 @@ SELECT * FROM qoe_create_views('bi.fresh', 'qoe_nouser');
 CREATE VIEW bi.mine AS SELECT count(*) FROM qoe.user_metrics;
 SELECT * FROM qoe_create_views('bi.events', 'qoe', 'bi.videos');
 DROP VIEW bi.mine;
+-- nor is a view of the user's own that bears one of our names
+CREATE VIEW qoe_nouser.alerts_v AS SELECT 1 AS x;
+DROP TABLE qoe_nouser.alerts;
+ALTER VIEW qoe_nouser.alerts_v RENAME TO alerts;
+SELECT * FROM qoe_create_views('bi.fresh', 'qoe_nouser');
+SELECT count(*) AS still_mine FROM qoe_nouser.alerts;
 
 -- ---------------------------------------------------------------------
 -- Missing or unusable columns: a clear error naming the accepted names

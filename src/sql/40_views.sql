@@ -45,6 +45,7 @@ DECLARE
 	kind text;
 	rel text;
 	relk "char";
+	ours boolean;
 	q text;
 	made text[] := '{}';
 	dim_names CONSTANT text[] := ARRAY['device_type', 'os_version', 'app_version',
@@ -190,11 +191,17 @@ BEGIN
 		EXECUTE format('CREATE SCHEMA %s', sch);
 	END IF;
 	FOR rel IN SELECT x FROM unnest(all_views) WITH ORDINALITY u(x, o) ORDER BY u.o DESC LOOP
-		SELECT c.relkind INTO relk
+		SELECT c.relkind, coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), '') LIKE 'qoe_agg:%'
+		INTO relk, ours
 		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = target_schema AND c.relname = rel;
 		IF NOT FOUND THEN
 			CONTINUE;
+		ELSIF relk IN ('v', 'm') AND NOT ours THEN
+			-- a view of the user's own that happens to bear one of our names
+			RAISE EXCEPTION 'qoe_create_views: %.% exists and was not made by qoe_create_views', sch, quote_ident(rel)
+				USING ERRCODE = 'duplicate_table',
+					HINT = 'Drop or rename it, or choose another target_schema.';
 		ELSIF relk = 'v' THEN
 			EXECUTE format('DROP VIEW %s.%I', sch, rel);
 		ELSIF relk = 'm' THEN
