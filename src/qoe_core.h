@@ -379,7 +379,8 @@ typedef struct QoeMetrics
 	bool		has_position;	/* max_position, content_watched non-NULL */
 	double		max_position;
 	double		content_watched;
-	double		bitrate_weighted;	/* sum(bitrate * play seconds) */
+	long double bitrate_weighted;	/* sum(bitrate * play seconds); long double so
+									 * that finite bitrates near DBL_MAX cannot overflow */
 	double		bitrate_weight; /* play seconds with a known bitrate */
 	bool		has_bitrate;	/* min/max_bitrate non-NULL */
 	double		min_bitrate;

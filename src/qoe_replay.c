@@ -447,7 +447,7 @@ credit(Replay *r, Session *s, int64_t t0, const QoeEvent *e)
 			}
 			if (s->has_bitrate)
 			{
-				m->bitrate_weighted += s->bitrate * dt;
+				m->bitrate_weighted += (long double) s->bitrate * dt;
 				m->bitrate_weight += dt;
 				if (!m->has_bitrate || s->bitrate < m->min_bitrate)
 					m->min_bitrate = s->bitrate;
@@ -919,7 +919,7 @@ qoe_avg_bitrate(const QoeMetrics *m, double *out)
 {
 	if (!(m->bitrate_weight > 0))
 		return false;
-	*out = m->bitrate_weighted / m->bitrate_weight;
+	*out = (double) (m->bitrate_weighted / m->bitrate_weight);
 	return true;
 }
 

@@ -26,7 +26,7 @@ typedef struct Bucket
 	int64_t		play_us;
 	int64_t		buffer_us;
 	int64_t		bitrate_weight_us;
-	double		bitrate_weighted;	/* bitrate * seconds */
+	long double bitrate_weighted;	/* bitrate * seconds (cannot overflow) */
 	double		min_bitrate;
 	double		max_bitrate;
 	int64_t		buffer_count;
@@ -165,7 +165,7 @@ on_span(void *arg, const QoeSpan *sp)
 			bk->play_us += ov;
 			if (sp->has_bitrate)
 			{
-				bk->bitrate_weighted += sp->bitrate * ((double) ov / 1e6);
+				bk->bitrate_weighted += (long double) sp->bitrate * ((double) ov / 1e6);
 				bk->bitrate_weight_us += ov;
 				if (!bk->has_bitrate || sp->bitrate < bk->min_bitrate)
 					bk->min_bitrate = sp->bitrate;
@@ -374,7 +374,7 @@ qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
 		row.buffer_time = (double) bk->buffer_us / 1e6;
 		row.has_bitrate = bk->bitrate_weight_us > 0;
 		row.avg_bitrate = row.has_bitrate ?
-			bk->bitrate_weighted / ((double) bk->bitrate_weight_us / 1e6) : 0;
+			(double) (bk->bitrate_weighted / ((double) bk->bitrate_weight_us / 1e6)) : 0;
 		row.min_bitrate = bk->min_bitrate;
 		row.max_bitrate = bk->max_bitrate;
 		row.sessions_started = bk->sessions_started;

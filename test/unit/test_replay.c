@@ -373,6 +373,14 @@ readings(void)
 		CHECK_INT(m.downshifts, 1);
 		CHECK_DBL(m.content_watched, 50);
 	}
+	/* finite bitrates near DBL_MAX average without overflowing */
+	{
+		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {0, QOE_BITRATE, NUL, 1.7e308, NULL},
+		{10, QOE_BITRATE, NUL, 1.7e308, NULL}, {20, QOE_ENDED, 20, NUL, NULL}};
+
+		m = RUN(e);
+		CHECK(qoe_avg_bitrate(&m, &d) && d == 1.7e308);
+	}
 	/* 8.12: max_position is the end of the covered range */
 	{
 		Ev			e[] = {{0, QOE_PLAY, 0, NUL, NULL}, {61, QOE_ENDED, 60, NUL, NULL}};
