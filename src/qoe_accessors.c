@@ -22,11 +22,18 @@ PG_FUNCTION_INFO_V1(qoe_t_completed);
 PG_FUNCTION_INFO_V1(qoe_t_percent_watched);
 
 /* column names of qoe_stats, checked against the catalog's tuple descriptor */
-#define QOE_FIELD_NAME(upper, lower) #lower,
+#define QOE_FIELD_NAME(upper, lower, type) #lower,
 static const char *const qoe_field_names[QOE_NFIELDS] = {
 	QOE_STATS_FIELDS(QOE_FIELD_NAME)
 };
 #undef QOE_FIELD_NAME
+
+/* and their SQL types */
+#define QOE_FIELD_TYPE(upper, lower, type) type,
+static const Oid qoe_field_types[QOE_NFIELDS] = {
+	QOE_STATS_FIELDS(QOE_FIELD_TYPE)
+};
+#undef QOE_FIELD_TYPE
 
 static inline Datum
 float8_or_null(bool ok, double v, bool *isnull)
@@ -155,41 +162,6 @@ qoe_pg_metric_datum(const QoeMetrics *m, QoeField f, bool *isnull)
 	return (Datum) 0;			/* keep compiler quiet */
 }
 
-/* SQL type of a qoe_stats field */
-static Oid
-field_type(QoeField f)
-{
-	switch (f)
-	{
-		case QOE_F_FIRST_TS:
-		case QOE_F_LAST_TS:
-			return TIMESTAMPTZOID;
-		case QOE_F_SESSIONS:
-		case QOE_F_REBUFFER_COUNT:
-		case QOE_F_BUFFER_COUNT:
-		case QOE_F_PAUSE_COUNT:
-		case QOE_F_SEEK_COUNT:
-		case QOE_F_SEEK_FORWARD:
-		case QOE_F_SEEK_BACKWARD:
-		case QOE_F_AD_COUNT:
-		case QOE_F_REPLAYS:
-		case QOE_F_COMPLETIONS:
-		case QOE_F_ERRORS:
-		case QOE_F_EXITS_BEFORE_START:
-		case QOE_F_START_FAILURES:
-		case QOE_F_PLAYBACK_FAILURES:
-		case QOE_F_UPSHIFTS:
-		case QOE_F_DOWNSHIFTS:
-		case QOE_F_UNMATCHED_BUFFER_ENDS:
-		case QOE_F_DUPLICATE_EVENTS:
-		case QOE_F_UNKNOWN_EVENTS:
-		case QOE_F_INVALID_EVENTS:
-			return INT8OID;
-		default:
-			return FLOAT8OID;
-	}
-}
-
 /* the qoe_stats composite, every field in declared order */
 Datum
 qoe_pg_stats_datum(FunctionCallInfo fcinfo, const QoeMetrics *m)
@@ -222,12 +194,12 @@ qoe_pg_stats_datum(FunctionCallInfo fcinfo, const QoeMetrics *m)
 							i + 1, NameStr(att->attname), qoe_field_names[i]),
 					 errhint("Reinstall the qoe_agg extension.")));
 		/* a datum of the wrong type would be misread: refuse, never crash */
-		if (att->atttypid != field_type((QoeField) i))
+		if (att->atttypid != qoe_field_types[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("attribute \"%s\" of type qoe_stats has type %s, expected %s",
 							NameStr(att->attname), format_type_be(att->atttypid),
-							format_type_be(field_type((QoeField) i))),
+							format_type_be(qoe_field_types[i])),
 					 errhint("Reinstall the qoe_agg extension.")));
 		values[i] = qoe_pg_metric_datum(m, (QoeField) i, &nulls[i]);
 	}
@@ -259,7 +231,7 @@ qoe_t_stats(PG_FUNCTION_ARGS)
 }
 
 /* one accessor per metric: qoe_t_<metric>(qoe_timeline) */
-#define QOE_ACCESSOR(upper, lower) \
+#define QOE_ACCESSOR(upper, lower, type) \
 PG_FUNCTION_INFO_V1(qoe_t_##lower); \
 Datum \
 qoe_t_##lower(PG_FUNCTION_ARGS) \

@@ -479,6 +479,9 @@ typedef struct QoeSink
 extern void qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m,
 					   const QoeSink *sink);
 
+/* earliest and latest event of b; false when b holds no event */
+extern bool qoe_buffer_ts_range(const QoeBuffer *b, int64_t *first, int64_t *last);
+
 /* ---------------------------------------------------------------------
  * Time buckets: concurrent viewers, play, buffering, bitrate (qoe_windows.c)
  * ---------------------------------------------------------------------

@@ -93,51 +93,52 @@ extern struct varlena *qoe_pg_timeline_from_buffer(QoeBuffer *b);
 /*
  * Every column of the qoe_stats composite type, in declared order.  This
  * list is the only place the fields are enumerated; the tuple builder, the
- * accessors and the one-step final functions all use it.
+ * accessors and the one-step final functions all use it.  The third column
+ * is the SQL type (a pg_type OID macro: include catalog/pg_type.h to use it).
  */
 #define QOE_STATS_FIELDS(X) \
-	X(SESSIONS, sessions) \
-	X(PLAY_TIME, play_time) \
-	X(WATCH_TIME, watch_time) \
-	X(VIEW_TIME, view_time) \
-	X(STARTING_TIME, starting_time) \
-	X(PAUSED_TIME, paused_time) \
-	X(BUFFER_TIME, buffer_time) \
-	X(SEEK_TIME, seek_time) \
-	X(AD_TIME, ad_time) \
-	X(REBUFFER_TIME, rebuffer_time) \
-	X(REBUFFER_COUNT, rebuffer_count) \
-	X(BUFFER_COUNT, buffer_count) \
-	X(STARTUP_TIME, startup_time) \
-	X(PAUSE_COUNT, pause_count) \
-	X(SEEK_COUNT, seek_count) \
-	X(SEEK_FORWARD, seek_forward) \
-	X(SEEK_BACKWARD, seek_backward) \
-	X(AD_COUNT, ad_count) \
-	X(REPLAYS, replays) \
-	X(COMPLETIONS, completions) \
-	X(ERRORS, errors) \
-	X(EXITS_BEFORE_START, exits_before_start) \
-	X(START_FAILURES, start_failures) \
-	X(PLAYBACK_FAILURES, playback_failures) \
-	X(MAX_POSITION, max_position) \
-	X(CONTENT_WATCHED, content_watched) \
-	X(AVG_BITRATE, avg_bitrate) \
-	X(MIN_BITRATE, min_bitrate) \
-	X(MAX_BITRATE, max_bitrate) \
-	X(UPSHIFTS, upshifts) \
-	X(DOWNSHIFTS, downshifts) \
-	X(UNMATCHED_BUFFER_ENDS, unmatched_buffer_ends) \
-	X(DUPLICATE_EVENTS, duplicate_events) \
-	X(UNKNOWN_EVENTS, unknown_events) \
-	X(INVALID_EVENTS, invalid_events) \
-	X(FIRST_TS, first_ts) \
-	X(LAST_TS, last_ts) \
-	X(REBUFFER_RATIO, rebuffer_ratio) \
-	X(REBUFFER_PERCENTAGE, rebuffer_percentage) \
-	X(REBUFFER_FREQUENCY, rebuffer_frequency)
+	X(SESSIONS, sessions, INT8OID) \
+	X(PLAY_TIME, play_time, FLOAT8OID) \
+	X(WATCH_TIME, watch_time, FLOAT8OID) \
+	X(VIEW_TIME, view_time, FLOAT8OID) \
+	X(STARTING_TIME, starting_time, FLOAT8OID) \
+	X(PAUSED_TIME, paused_time, FLOAT8OID) \
+	X(BUFFER_TIME, buffer_time, FLOAT8OID) \
+	X(SEEK_TIME, seek_time, FLOAT8OID) \
+	X(AD_TIME, ad_time, FLOAT8OID) \
+	X(REBUFFER_TIME, rebuffer_time, FLOAT8OID) \
+	X(REBUFFER_COUNT, rebuffer_count, INT8OID) \
+	X(BUFFER_COUNT, buffer_count, INT8OID) \
+	X(STARTUP_TIME, startup_time, FLOAT8OID) \
+	X(PAUSE_COUNT, pause_count, INT8OID) \
+	X(SEEK_COUNT, seek_count, INT8OID) \
+	X(SEEK_FORWARD, seek_forward, INT8OID) \
+	X(SEEK_BACKWARD, seek_backward, INT8OID) \
+	X(AD_COUNT, ad_count, INT8OID) \
+	X(REPLAYS, replays, INT8OID) \
+	X(COMPLETIONS, completions, INT8OID) \
+	X(ERRORS, errors, INT8OID) \
+	X(EXITS_BEFORE_START, exits_before_start, INT8OID) \
+	X(START_FAILURES, start_failures, INT8OID) \
+	X(PLAYBACK_FAILURES, playback_failures, INT8OID) \
+	X(MAX_POSITION, max_position, FLOAT8OID) \
+	X(CONTENT_WATCHED, content_watched, FLOAT8OID) \
+	X(AVG_BITRATE, avg_bitrate, FLOAT8OID) \
+	X(MIN_BITRATE, min_bitrate, FLOAT8OID) \
+	X(MAX_BITRATE, max_bitrate, FLOAT8OID) \
+	X(UPSHIFTS, upshifts, INT8OID) \
+	X(DOWNSHIFTS, downshifts, INT8OID) \
+	X(UNMATCHED_BUFFER_ENDS, unmatched_buffer_ends, INT8OID) \
+	X(DUPLICATE_EVENTS, duplicate_events, INT8OID) \
+	X(UNKNOWN_EVENTS, unknown_events, INT8OID) \
+	X(INVALID_EVENTS, invalid_events, INT8OID) \
+	X(FIRST_TS, first_ts, TIMESTAMPTZOID) \
+	X(LAST_TS, last_ts, TIMESTAMPTZOID) \
+	X(REBUFFER_RATIO, rebuffer_ratio, FLOAT8OID) \
+	X(REBUFFER_PERCENTAGE, rebuffer_percentage, FLOAT8OID) \
+	X(REBUFFER_FREQUENCY, rebuffer_frequency, FLOAT8OID)
 
-#define QOE_FIELD_ENUM(upper, lower) QOE_F_##upper,
+#define QOE_FIELD_ENUM(upper, lower, type) QOE_F_##upper,
 typedef enum QoeField
 {
 	QOE_STATS_FIELDS(QOE_FIELD_ENUM)

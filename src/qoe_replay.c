@@ -833,6 +833,24 @@ replay_session(Replay *r, size_t from, size_t end, int32_t session_no)
 	return next;
 }
 
+bool
+qoe_buffer_ts_range(const QoeBuffer *b, int64_t *first, int64_t *last)
+{
+	size_t		i;
+
+	if (b->nevents == 0)
+		return false;
+	*first = *last = b->events[0].ts;
+	for (i = 1; i < b->nevents; i++)
+	{
+		if (b->events[i].ts < *first)
+			*first = b->events[i].ts;
+		if (b->events[i].ts > *last)
+			*last = b->events[i].ts;
+	}
+	return true;
+}
+
 void
 qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m, const QoeSink *sink)
 {
@@ -863,19 +881,7 @@ qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m, const QoeSink *sink)
 			i = replay_session(&r, i, end, ++session_no);
 	}
 
-	if (b->nevents > 0)
-	{
-		m->has_ts = true;
-		m->first_ts = ev[0].ts;
-		m->last_ts = ev[0].ts;
-		for (i = 1; i < b->nevents; i++)
-		{
-			if (ev[i].ts < m->first_ts)
-				m->first_ts = ev[i].ts;
-			if (ev[i].ts > m->last_ts)
-				m->last_ts = ev[i].ts;
-		}
-	}
+	m->has_ts = qoe_buffer_ts_range(b, &m->first_ts, &m->last_ts);
 
 	m->play_time = acc_to_s(r.t.play_us);
 	m->starting_time = acc_to_s(r.t.starting_us);

@@ -310,16 +310,8 @@ qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
 		return "bucket width out of range";
 
 	qoe_buffer_canonicalize(b);
-	if (b->nevents == 0)
+	if (!qoe_buffer_ts_range(b, &first_ts, &last_ts))
 		return NULL;
-	first_ts = last_ts = b->events[0].ts;
-	for (i = 1; i < b->nevents; i++)
-	{
-		if (b->events[i].ts < first_ts)
-			first_ts = b->events[i].ts;
-		if (b->events[i].ts > last_ts)
-			last_ts = b->events[i].ts;
-	}
 
 	s0 = aligned_start(first_ts, width_us);
 	nb = (aligned_start(last_ts, width_us) - s0) / width_us + 1;
