@@ -551,6 +551,47 @@ qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src)
 	if (n == 0)
 		return;
 
+	if (was_empty)
+	{
+		/* a plain copy: the same keys in the same order, events unchanged */
+		if (src->nkeys > dst->keycap)
+		{
+			size_t		cap = dst->keycap;
+
+			dst->keyoff = grow_array(dst->alloc, dst->keyoff, sizeof(uint64_t), &cap,
+									 src->nkeys, 8);
+			if (cap > UINT32_MAX - 1)
+				cap = UINT32_MAX - 1;
+			qfree(dst->alloc, dst->keylen);
+			dst->keylen = qalloc(dst->alloc, cap * sizeof(uint32_t));
+			dst->keycap = (uint32_t) cap;
+		}
+		if (src->keydata_len > dst->keydata_cap)
+		{
+			size_t		cap = dst->keydata_cap;
+
+			dst->keydata = grow_array(dst->alloc, dst->keydata, 1, &cap,
+									  src->keydata_len, 64);
+			dst->keydata_cap = cap;
+		}
+		if (src->nkeys > 0)
+		{
+			memcpy(dst->keyoff, src->keyoff, (size_t) src->nkeys * sizeof(uint64_t));
+			memcpy(dst->keylen, src->keylen, (size_t) src->nkeys * sizeof(uint32_t));
+		}
+		if (src->keydata_len > 0)
+			memcpy(dst->keydata, src->keydata, src->keydata_len);
+		dst->keydata_len = src->keydata_len;
+		dst->nkeys = src->nkeys;
+		free_keyhash(dst);
+		dst->lastkey = QOE_NO_KEY;
+		reserve_events(dst, n);
+		memcpy(dst->events, src->events, n * sizeof(QoeEvent));
+		dst->nevents = n;
+		dst->canonical = src_canonical;
+		return;
+	}
+
 	if (src->nkeys > 0)
 	{
 		map = qalloc(dst->alloc, mul_size(dst->alloc, src->nkeys, sizeof(uint32_t)));
@@ -1095,6 +1136,66 @@ counting_sort_by_key(QoeBuffer *b)
 	b->evcap = n;
 }
 
+#define QOE_MERGE_RUNS_MAX 64
+
+/*
+ * Merge the sorted runs of ev that start at run[0] < run[1] < ... <
+ * run[nruns - 1] (run[nruns] == n): adjacent runs are merged pairwise until
+ * one is left, ceil(log2(nruns)) passes over the events.  Partial
+ * aggregation gives this shape: each worker's part of a group is in time
+ * order when the table is, and combining concatenates them.
+ */
+static void
+merge_runs(QoeBuffer *b, size_t *run, size_t nruns)
+{
+	const QoeAllocator *a = b->alloc;
+	size_t		n = b->nevents;
+	QoeEvent   *src = b->events;
+	QoeEvent   *dst = qalloc(a, mul_size(a, n, sizeof(QoeEvent)));
+	size_t		iter = 0;
+
+	while (nruns > 1)
+	{
+		size_t		r,
+					out = 0;
+
+		for (r = 0; r < nruns; r += 2)
+		{
+			size_t		lo = run[r];
+			size_t		mid = r + 1 < nruns ? run[r + 1] : run[nruns];
+			size_t		hi = r + 2 < nruns ? run[r + 2] : run[nruns];
+			size_t		i = lo,
+						j = mid,
+						o = lo;
+
+			while (i < mid && j < hi)
+			{
+				check_interrupts(++iter);
+				if (ev_cmp(&src[j], &src[i]) < 0)
+					dst[o++] = src[j++];
+				else
+					dst[o++] = src[i++];
+			}
+			if (i < mid)
+				memcpy(dst + o, src + i, (mid - i) * sizeof(QoeEvent));
+			else if (j < hi)
+				memcpy(dst + o, src + j, (hi - j) * sizeof(QoeEvent));
+			run[out++] = lo;
+		}
+		run[out] = n;
+		nruns = out;
+		{
+			QoeEvent   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	qfree(a, dst);				/* whichever array is the scratch one now */
+	b->events = src;
+	b->evcap = n;
+}
+
 static void
 sort_events(QoeBuffer *b)
 {
@@ -1122,6 +1223,31 @@ sort_events(QoeBuffer *b)
 	{
 		insertion_sort_events(ev, n);
 		return;
+	}
+
+	/* a few sorted runs one after the other (combined partial states)? */
+	{
+		size_t		run[QOE_MERGE_RUNS_MAX + 1];
+		size_t		nruns = 1;
+		size_t		j;
+
+		run[0] = 0;
+		for (j = i; j < n; j++)
+		{
+			check_interrupts(j);
+			if (ev_cmp(&ev[j - 1], &ev[j]) > 0)
+			{
+				if (nruns == QOE_MERGE_RUNS_MAX)
+					break;
+				run[nruns++] = j;
+			}
+		}
+		if (j == n)
+		{
+			run[nruns] = n;
+			merge_runs(b, run, nruns);
+			return;
+		}
 	}
 
 	/* each key's events in order, keys interleaved? */

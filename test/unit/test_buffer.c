@@ -531,9 +531,14 @@ count_interrupt(void)
 	interrupts++;
 }
 
-/* sort n random events in several shapes and compare with qsort */
+/*
+ * sort n random events in several shapes and compare with qsort; shape 4:
+ * nruns runs one after the other, each in time order (what combining
+ * partial states of a table in time order gives), with ties and exact
+ * duplicates across runs
+ */
 static void
-check_sort_shape(const char *what, int shape, size_t n, int nk)
+check_sort_runs(const char *what, int shape, size_t n, int nk, size_t nruns)
 {
 	QoeBuffer	b;
 	QoeEvent   *ref;
@@ -563,9 +568,19 @@ check_sort_shape(const char *what, int shape, size_t n, int nk)
 			case 2:				/* few distinct times: many ties */
 				ts = T0 + (int64_t) ((r >> 24) % 4);
 				break;
-			default:			/* random over the whole range, also negative */
+			case 3:				/* random over the whole range, also negative */
 				ts = (int64_t) (r ^ (r << 7)) / 4;
 				break;
+			default:			/* nruns sorted runs, concatenated */
+				{
+					size_t		runlen = (n + nruns - 1) / nruns;
+					size_t		run = i / runlen;
+
+					ts = T0 + (int64_t) (i % runlen) * 1000 + (int64_t) (run % 3);
+					if ((r >> 40) % 5 == 0)
+						kind = QOE_HEARTBEAT, pos = 1, val = NAN;	/* duplicates across runs */
+					break;
+				}
 		}
 		if (kn < nk)
 			snprintf(name, sizeof(name), "key%d", kn);
@@ -597,6 +612,12 @@ check_sort_shape(const char *what, int shape, size_t n, int nk)
 }
 
 static void
+check_sort_shape(const char *what, int shape, size_t n, int nk)
+{
+	check_sort_runs(what, shape, n, nk, 1);
+}
+
+static void
 test_sort_shapes(void)
 {
 	check_sort_shape("sorted in time, 50 keys interleaved", 0, 200000, 50);
@@ -607,6 +628,11 @@ test_sort_shapes(void)
 	check_sort_shape("small", 1, 10, 2);
 	check_sort_shape("medium", 1, 100, 2);
 	check_sort_shape("ties small", 2, 20, 1);
+	check_sort_runs("3 sorted runs", 4, 300000, 0, 3);
+	check_sort_runs("2 sorted runs", 4, 1000, 0, 2);
+	check_sort_runs("64 sorted runs", 4, 64000, 0, 64);
+	check_sort_runs("65 sorted runs (too many to merge)", 4, 65000, 0, 65);
+	check_sort_runs("17 runs of 1 event", 4, 17, 0, 17);
 }
 
 static void
