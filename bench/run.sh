@@ -68,13 +68,15 @@ time_query()
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 
 ROWS=()
-# row FIGURE SECONDS RATIO TARGET-OP TARGET-VALUE
+# row FIGURE SECONDS RATIO TARGET-OP TARGET-VALUE (TARGET-OP "ref": no
+# target, a reference figure of PostgreSQL itself)
 row()
 {
 	local verdict
 	verdict=$(awk -v r="$3" -v op="$4" -v t="$5" 'BEGIN {
+		if (op == "ref") { print "ref"; exit }
 		ok = (op == "<=") ? (r <= t) : (r >= t); print ok ? "PASS" : "MISS" }')
-	ROWS+=("$(printf "| %-52s | %8s | %7s | %-7s | %-4s |" "$1" "$(printf %s "$2" | awk '{ if ($1 == "-") print "-"; else printf "%.3f", $1 }')" "$3" "$4 $5" "$verdict")")
+	ROWS+=("$(printf "| %-52s | %8s | %7s | %-7s | %-4s |" "$1" "$(printf %s "$2" | awk '{ if ($1 == "-") print "-"; else printf "%.3f", $1 }')" "$3" "$([ "$4" = ref ] && echo - || echo "$4 $5")" "$verdict")")
 }
 
 # The extension's SQL script with MODULE_PATHNAME pointing at a private
@@ -219,6 +221,9 @@ inner_bench()
 	time_query count_user "$par" "SELECT count(*), sum(c) FROM (SELECT user_id, count(*) c FROM ev GROUP BY 1) q"
 	time_query count_video "$par" "SELECT count(*), sum(c) FROM (SELECT video_id, count(*) c FROM ev GROUP BY 1) q"
 
+	say "1b. references: PostgreSQL's own array_agg, and count(*) with 2 workers"
+	time_query array_agg_session "$par" "SELECT count(*), sum(c) FROM (SELECT session_id, cardinality(array_agg(ts)) c FROM ev GROUP BY 1) q"
+
 	say "2. qoe_stats($args) per group"
 	time_query stats_session "$par" "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev GROUP BY 1) q"
 	time_query stats_user "$par" "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT user_id, qoe_stats($args) s FROM ev GROUP BY 1) q"
@@ -250,6 +255,7 @@ inner_bench()
 	time_query stats_session_serial "$ser" "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev GROUP BY 1) q"
 	time_query stats_session_2w "$par SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev GROUP BY 1) q"
 	time_query count_session_serial "$ser" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev GROUP BY 1) q"
+	time_query count_session_2w "$par SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev GROUP BY 1) q"
 
 	say "6. one group of all events"
 	time_query count_all "$par" "SELECT count(*) FROM ev"
@@ -287,6 +293,8 @@ inner_bench()
 	row "one 10M-event group / count(*)" "${T[stats_all]}" "$(ratio "${T[stats_all]}" "${T[count_all]}")" "<=" 3
 	row "windows: timeline + qoe_windows / count(*)" "${T[windows_hour]}" "$(ratio "${T[windows_hour]}" "${T[count_hour]}")" "<=" 2
 	row "transition state, bytes per event" "-" "$per_event" "<=" 32
+	row "reference: array_agg(ts) / count(*), per session" "${T[array_agg_session]}" "$(ratio "${T[array_agg_session]}" "${T[count_session]}")" "ref" ""
+	row "reference: count(*) serial / 2 workers, per session" "${T[count_session_2w]}" "$(ratio "${T[count_session_serial]}" "${T[count_session_2w]}")" "ref" ""
 	row "windows: peak backend memory (serial), MB" "-" "$(awk -v k="$mem_windows" 'BEGIN { printf "%.0f", k / 1024 }')" "<=" 1536
 
 	echo

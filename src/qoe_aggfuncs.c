@@ -744,7 +744,6 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 		const QoeLog *log2 = (const QoeLog *) st2;
 		QoeAllocator a;
 		QoeLog	   *log1;
-		const char *err;
 
 		qoe_pg_allocator_init(&a, aggcontext);
 		if (st1 == NULL)
@@ -754,9 +753,12 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 		}
 		else
 			log1 = (QoeLog *) st1;
-		log1 = qoe_log_append_records(log1, &a, log2->data, (size_t) log2->nbytes, &err);
-		if (err != NULL)
-			elog(ERROR, "invalid qoe_agg aggregate state: %s", err);
+
+		/*
+		 * log2 is a transition state or a deserialized one (its records
+		 * were checked there): a copy of its records, not decoded
+		 */
+		log1 = qoe_log_concat(log1, &a, log2);
 		if (qoe_log_memory(log1) > QOE_STATE_LOG_LIMIT)
 			PG_RETURN_POINTER(log_to_state(log1, aggcontext));
 		PG_RETURN_POINTER(log1);

@@ -1679,7 +1679,9 @@ qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
  * A log is a header and a byte string of records, appended in arrival
  * order.  Each record starts with a tag byte:
  *	 bits 0-3  kind (QoeKind), or for a special record 0 = an invalid row,
- *			   1 = an unknown row;
+ *			   1 = an unknown row, 2 = a reset: what follows is encoded as
+ *			   if it started a log (no previous ts, no previous key), so
+ *			   that combining two logs is a copy;
  *	 bit 4	   QOE_EV_HAS_POS: 8 bytes of position follow the ts
  *	 bit 5	   QOE_EV_HAS_VALUE: 8 bytes of value follow
  *	 bits 6-7  0: NULL session key; 1: the key of the last record that had
@@ -1698,6 +1700,7 @@ qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
 #define LOG_SPECIAL		3
 #define LOG_SPECIAL_INVALID 0
 #define LOG_SPECIAL_UNKNOWN 1
+#define LOG_SPECIAL_RESET	2
 #define LOG_HEADER		offsetof(QoeLog, data)
 #define LOG_MAX_RECORD	(1 + 10 + 8 + 8 + 10)	/* without the key bytes */
 #define LOG_SMALL_LIMIT 8192	/* allocation sizes double up to here */
@@ -1911,12 +1914,19 @@ log_next(LogCursor *c, LogRecord *r, const char **err)
 	if (mode == LOG_SPECIAL)
 	{
 		if (tag != ((LOG_SPECIAL << 6) | LOG_SPECIAL_INVALID) &&
-			tag != ((LOG_SPECIAL << 6) | LOG_SPECIAL_UNKNOWN))
+			tag != ((LOG_SPECIAL << 6) | LOG_SPECIAL_UNKNOWN) &&
+			tag != ((LOG_SPECIAL << 6) | LOG_SPECIAL_RESET))
 		{
 			*err = "unknown record in an event log";
 			return -1;
 		}
 		r->special = (int) (tag & 0x0f);
+		if (r->special == LOG_SPECIAL_RESET)
+		{
+			c->last_ts = 0;
+			c->last_key = NULL;
+			c->last_key_len = 0;
+		}
 		return 1;
 	}
 	r->special = -1;
@@ -2025,7 +2035,7 @@ qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
 			b->invalid_events++;
 		else if (r.special == LOG_SPECIAL_UNKNOWN)
 			b->unknown_events++;
-		else
+		else if (r.special < 0)
 			append_event(b, r.ts, r.kind, r.flags, r.position, r.value,
 						 r.key, r.keylen);
 	}
@@ -2075,11 +2085,34 @@ qoe_log_append_records(QoeLog *log, const QoeAllocator *a,
 	while ((rc = log_next(&c, &r, err)) > 0)
 	{
 		check_interrupts(++i);
+		if (r.special == LOG_SPECIAL_RESET)
+			continue;			/* the records are encoded afresh here */
 		if (r.special >= 0)
 			log = log_put_special(log, a, (unsigned) r.special);
 		else
 			log = log_put(log, a, r.ts, r.kind, r.flags, r.position, r.value,
 						  r.key, r.keylen);
 	}
+	return log;
+}
+
+QoeLog *
+qoe_log_concat(QoeLog *log, const QoeAllocator *a, const QoeLog *other)
+{
+	uint64_t	base;
+
+	if (other->nbytes == 0)
+		return log;
+	base = log->nbytes;
+	log = log_reserve(log, a, add_size(a, (size_t) other->nbytes, 1));
+	if (base > 0)
+		log->data[base++] = (unsigned char) ((LOG_SPECIAL << 6) | LOG_SPECIAL_RESET);
+	memcpy(log->data + base, other->data, (size_t) other->nbytes);
+	log->nbytes = base + other->nbytes;
+	/* the encoder goes on from where the other log's decoder stops */
+	log->last_ts = other->last_ts;
+	log->last_key_len = other->last_key_len;
+	log->last_key_off = other->last_key_off == UINT64_MAX ? UINT64_MAX :
+		base + other->last_key_off;
 	return log;
 }

@@ -291,6 +291,15 @@ extern QoeLog *qoe_log_append_records(QoeLog *log, const QoeAllocator *a,
 									  const unsigned char *data, size_t len,
 									  const char **err);
 
+/*
+ * Append another log (trusted: made by qoe_log_add, qoe_log_concat or
+ * qoe_log_append_records) as a copy of its records after a reset record;
+ * returns the log's (possibly new) address.  Same meaning as appending its
+ * records, without decoding them.
+ */
+extern QoeLog *qoe_log_concat(QoeLog *log, const QoeAllocator *a,
+							  const QoeLog *other);
+
 /* ---------------------------------------------------------------------
  * Text form (qoe_text.c)
  * ---------------------------------------------------------------------

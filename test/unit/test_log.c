@@ -321,6 +321,120 @@ test_many_keys(void)
 	qoe_buffer_free(&b);
 }
 
+/*
+ * qoe_log_concat: every split of rows1 into three logs, concatenated in two
+ * orders; then rows added after the concatenation (keys continuing the
+ * last log's key, and new ones), and the concatenated records re-appended
+ * and validated: always the rows' buffer
+ */
+static const Row rows_after[] = {
+	{false, T0 + 9 * S, QOE_HEARTBEAT, false, 9, true, 0, "s1"},
+	{false, T0 + 10 * S, QOE_HEARTBEAT, false, 10, true, 0, "s1"},
+	{false, T0 + 11 * S, QOE_PAUSE, false, 11, true, 0, NULL},
+	{false, T0 + 12 * S, QOE_PLAYING, false, 11, true, 0, "s2"},
+	{false, T0 + 13 * S, QOE_ENDED, false, 12, true, 0, "s2"},
+};
+#define NAFTER (sizeof(rows_after) / sizeof(rows_after[0]))
+
+static void
+test_concat(void)
+{
+	int			ok = 1;
+	int			cases = 0;
+
+	for (size_t s1 = 0; s1 <= N1; s1++)
+	{
+		for (size_t s2 = s1; s2 <= N1; s2++)
+		{
+			const QoeAllocator *a = &qoe_malloc_allocator;
+			QoeLog	   *l1 = log_rows(qoe_log_create(a, 0), rows1, s1);
+			QoeLog	   *l2 = log_rows(qoe_log_create(a, 0), rows1 + s1, s2 - s1);
+			QoeLog	   *l3 = log_rows(qoe_log_create(a, 0), rows1 + s2, N1 - s2);
+			QoeLog	   *fwd = qoe_log_create(a, 0);
+			QoeLog	   *rev = qoe_log_create(a, 0);
+			QoeLog	   *re = qoe_log_create(a, 0);
+			QoeBuffer	want,
+						got;
+			const char *err;
+
+			fwd = qoe_log_concat(fwd, a, l1);
+			fwd = qoe_log_concat(fwd, a, l2);
+			fwd = qoe_log_concat(fwd, a, l3);
+			rev = qoe_log_concat(rev, a, l3);
+			rev = qoe_log_concat(rev, a, l1);
+			rev = qoe_log_concat(rev, a, l2);
+			fwd = log_rows(fwd, rows_after, NAFTER);
+			rev = log_rows(rev, rows_after, NAFTER);
+
+			/* same order: the same buffer as adding the rows */
+			qoe_buffer_init(&want, NULL);
+			buffer_rows(&want, rows1, N1);
+			buffer_rows(&want, rows_after, NAFTER);
+			qoe_buffer_init(&got, NULL);
+			qoe_log_to_buffer(fwd, &got);
+			ok = ok && same_buffer(&want, &got);
+			qoe_buffer_free(&got);
+
+			/* the records checked and copied, then re-encoded one by one */
+			re = qoe_log_append_records(re, a, fwd->data, fwd->nbytes, &err);
+			ok = ok && err == NULL && re->nbytes == fwd->nbytes;
+			re = qoe_log_append_records(re, a, rev->data, rev->nbytes, &err);
+			ok = ok && err == NULL;
+
+			/* other orders: the same canonical form */
+			qoe_buffer_canonicalize(&want);
+			qoe_buffer_init(&got, NULL);
+			qoe_log_to_buffer(rev, &got);
+			qoe_buffer_canonicalize(&got);
+			ok = ok && same_buffer(&want, &got);
+			qoe_buffer_free(&got);
+
+			qoe_buffer_init(&got, NULL);
+			qoe_log_to_buffer(re, &got);
+			ok = ok && got.nevents == 2 * want.nevents + 2 * want.duplicate_events &&
+				got.invalid_events == 2 * want.invalid_events;
+			qoe_buffer_free(&got);
+
+			qoe_buffer_free(&want);
+			free(l1);
+			free(l2);
+			free(l3);
+			free(fwd);
+			free(rev);
+			free(re);
+			cases++;
+		}
+	}
+	unit_report(ok && cases > 100, __FILE__, __LINE__,
+				"concatenating logs equals adding their rows");
+
+	/* a reset forgets the key: "same key" right after it is refused */
+	{
+		unsigned char bad[5];
+		QoeBuffer	b;
+
+		bad[0] = (unsigned char) (QOE_PLAY | (2 << 6));	/* new key "k" */
+		bad[1] = 0;
+		bad[2] = 1;
+		bad[3] = 'k';
+		bad[4] = 0xc2;			/* reset */
+		qoe_buffer_init(&b, NULL);
+		CHECK(qoe_log_records_to_buffer(bad, 5, &b) == NULL);
+		CHECK_INT(b.nevents, 1);
+		qoe_buffer_free(&b);
+		{
+			unsigned char bad2[7];
+
+			memcpy(bad2, bad, 5);
+			bad2[5] = (unsigned char) (QOE_PLAY | (1 << 6));	/* same key */
+			bad2[6] = 0;
+			qoe_buffer_init(&b, NULL);
+			CHECK(qoe_log_records_to_buffer(bad2, 7, &b) != NULL);
+			qoe_buffer_free(&b);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -328,6 +442,7 @@ main(void)
 	test_round_trip();
 	test_compact();
 	test_append();
+	test_concat();
 	test_large();
 	test_malformed();
 	return unit_done();
