@@ -1052,6 +1052,45 @@ fuzz_rows(const uint8_t *data, size_t size)
 								 r->key < 0 ? NULL : keys[r->key].s,
 								 r->key < 0 ? 0 : keys[r->key].len);
 		}
+		/*
+		 * the combine function's copy (reset records between the logs),
+		 * checked and re-encoded: the same as appending the records
+		 */
+		{
+			QoeLog	   *lc = qoe_log_create(&qoe_malloc_allocator, 0);
+			QoeLog	   *lv = qoe_log_create(&qoe_malloc_allocator, 0);
+			QoeBuffer	c1,
+						c2;
+
+			lc = qoe_log_concat(lc, &qoe_malloc_allocator, l2);
+			lc = qoe_log_concat(lc, &qoe_malloc_allocator, l1);
+			lv = qoe_log_append_records(lv, &qoe_malloc_allocator, lc->data, lc->nbytes, &lerr);
+			CHECK(lerr == NULL && lv->nbytes == lc->nbytes);
+			qoe_buffer_init(&c1, &qoe_malloc_allocator);
+			qoe_buffer_init(&c2, &qoe_malloc_allocator);
+			qoe_log_to_buffer(lv, &c1);
+			qoe_log_to_buffer(l2, &c2);
+			CHECK(qoe_log_records_to_buffer(l1->data, l1->nbytes, &c2) == NULL);
+			CHECK(c1.nevents == c2.nevents && c1.invalid_events == c2.invalid_events &&
+				  c1.unknown_events == c2.unknown_events);
+			qoe_buffer_canonicalize(&c1);
+			qoe_buffer_canonicalize(&c2);
+			{
+				size_t		l1n,
+							l2n;
+				unsigned char *s1 = serialize(&c1, &l1n);
+				unsigned char *s2 = serialize(&c2, &l2n);
+
+				CHECK(l1n == l2n && memcmp(s1, s2, l1n) == 0);
+				free(s1);
+				free(s2);
+			}
+			qoe_buffer_free(&c1);
+			qoe_buffer_free(&c2);
+			free(lc);
+			free(lv);
+		}
+
 		/* the second half first: another order */
 		l2 = qoe_log_append_records(l2, &qoe_malloc_allocator, l1->data, l1->nbytes, &lerr);
 		CHECK(lerr == NULL);
