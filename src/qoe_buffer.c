@@ -551,9 +551,13 @@ qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src)
 	if (n == 0)
 		return;
 
-	if (was_empty)
+	if (was_empty && src_canonical)
 	{
-		/* a plain copy: the same keys in the same order, events unchanged */
+		/*
+		 * a plain copy: the same keys in the same order, events unchanged.
+		 * Only for a canonical source: other buffers (deserialized ones)
+		 * may hold the same key twice, which interning below merges.
+		 */
 		if (src->nkeys > dst->keycap)
 		{
 			size_t		cap = dst->keycap;

@@ -909,12 +909,49 @@ test_deserialize_rejects(void)
 	free(s);
 }
 
+/*
+ * A non-canonical serialized state may name the same key twice (a forged
+ * state, or a future writer): merging it into an empty buffer still merges
+ * the two, and the canonical form has the key once.
+ */
+static void
+test_merge_duplicate_keys(void)
+{
+	QoeBuffer	b,
+				d,
+				e;
+	size_t		len;
+	unsigned char *bin;
+	const char *err;
+
+	qoe_buffer_init(&b, A);
+	add(&b, T0, QOE_PLAY, 0, NAN, "ka");
+	add(&b, T0 + SEC, QOE_ENDED, 1, NAN, "kb");
+	bin = serialize(&b, &len);
+	CHECK(memcmp(bin + len - 4, "kakb", 4) == 0);
+	bin[len - 1] = 'a';			/* the second key is "ka" too */
+	qoe_buffer_init(&d, A);
+	err = qoe_buffer_deserialize(&d, bin, len, false);
+	CHECK(err == NULL);
+	qoe_buffer_init(&e, A);
+	qoe_buffer_merge(&e, &d);
+	qoe_buffer_canonicalize(&e);
+	CHECK_INT(e.nkeys, 1);
+	CHECK_INT(e.nevents, 2);
+	CHECK(ref_is_canonical(&e));
+	free(bin);
+	qoe_buffer_free(&b);
+	qoe_buffer_free(&d);
+	qoe_buffer_free(&e);
+}
+
 int
 main(void)
 {
 	test_add_checks();
 	test_keys();
 	test_merge();
+	test_merge_duplicate_keys();
 	test_canonical_order();
 	test_sort_shapes();
 	test_serialize();
