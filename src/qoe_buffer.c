@@ -2051,9 +2051,14 @@ qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b)
 {
 	const char *err = qoe_log_records_to_buffer(log->data, (size_t) log->nbytes, b);
 
-	/* a log built by qoe_log_add is always well-formed */
+	/*
+	 * A log built by qoe_log_add or qoe_log_concat, or checked by
+	 * qoe_log_append_records, is always well-formed.  Should that ever be
+	 * wrong, fail through the allocator (an error in PostgreSQL) rather
+	 * than abort() and take the server down.
+	 */
 	if (err != NULL)
-		abort();
+		size_overflow(b->alloc);
 }
 
 QoeLog *
