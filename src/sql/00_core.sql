@@ -135,6 +135,7 @@ CREATE FUNCTION qoe_agg_final_startup_time(internal) RETURNS double precision
 CREATE AGGREGATE qoe_timeline(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_timeline,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -144,6 +145,7 @@ CREATE AGGREGATE qoe_timeline(ts timestamptz, event text) (
 CREATE AGGREGATE qoe_timeline(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_timeline,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -153,6 +155,7 @@ CREATE AGGREGATE qoe_timeline(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE qoe_timeline(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_timeline,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -162,6 +165,7 @@ CREATE AGGREGATE qoe_timeline(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE qoe_timeline(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_timeline,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -171,6 +175,7 @@ CREATE AGGREGATE qoe_timeline(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE qoe_timeline(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_timeline,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -181,6 +186,7 @@ CREATE AGGREGATE qoe_timeline(events record) (
 CREATE AGGREGATE qoe_stats(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_stats,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -190,6 +196,7 @@ CREATE AGGREGATE qoe_stats(ts timestamptz, event text) (
 CREATE AGGREGATE qoe_stats(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_stats,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -199,6 +206,7 @@ CREATE AGGREGATE qoe_stats(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE qoe_stats(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_stats,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -208,6 +216,7 @@ CREATE AGGREGATE qoe_stats(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE qoe_stats(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_stats,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -217,6 +226,7 @@ CREATE AGGREGATE qoe_stats(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE qoe_stats(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_stats,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -227,6 +237,7 @@ CREATE AGGREGATE qoe_stats(events record) (
 CREATE AGGREGATE watch_time(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_watch_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -236,6 +247,7 @@ CREATE AGGREGATE watch_time(ts timestamptz, event text) (
 CREATE AGGREGATE watch_time(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_watch_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -245,6 +257,7 @@ CREATE AGGREGATE watch_time(ts timestamptz, event text, "position" double precis
 CREATE AGGREGATE watch_time(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_watch_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -254,6 +267,7 @@ CREATE AGGREGATE watch_time(ts timestamptz, event text, "position" double precis
 CREATE AGGREGATE watch_time(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_watch_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -263,6 +277,7 @@ CREATE AGGREGATE watch_time(ts timestamptz, event text, "position" double precis
 CREATE AGGREGATE watch_time(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_watch_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -273,6 +288,7 @@ CREATE AGGREGATE watch_time(events record) (
 CREATE AGGREGATE play_time(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_play_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -282,6 +298,7 @@ CREATE AGGREGATE play_time(ts timestamptz, event text) (
 CREATE AGGREGATE play_time(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_play_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -291,6 +308,7 @@ CREATE AGGREGATE play_time(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE play_time(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_play_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -300,6 +318,7 @@ CREATE AGGREGATE play_time(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE play_time(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_play_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -309,6 +328,7 @@ CREATE AGGREGATE play_time(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE play_time(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_play_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -319,6 +339,7 @@ CREATE AGGREGATE play_time(events record) (
 CREATE AGGREGATE view_time(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_view_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -328,6 +349,7 @@ CREATE AGGREGATE view_time(ts timestamptz, event text) (
 CREATE AGGREGATE view_time(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_view_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -337,6 +359,7 @@ CREATE AGGREGATE view_time(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE view_time(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_view_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -346,6 +369,7 @@ CREATE AGGREGATE view_time(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE view_time(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_view_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -355,6 +379,7 @@ CREATE AGGREGATE view_time(ts timestamptz, event text, "position" double precisi
 CREATE AGGREGATE view_time(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_view_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -365,6 +390,7 @@ CREATE AGGREGATE view_time(events record) (
 CREATE AGGREGATE buffer_time(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -374,6 +400,7 @@ CREATE AGGREGATE buffer_time(ts timestamptz, event text) (
 CREATE AGGREGATE buffer_time(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -383,6 +410,7 @@ CREATE AGGREGATE buffer_time(ts timestamptz, event text, "position" double preci
 CREATE AGGREGATE buffer_time(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -392,6 +420,7 @@ CREATE AGGREGATE buffer_time(ts timestamptz, event text, "position" double preci
 CREATE AGGREGATE buffer_time(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -401,6 +430,7 @@ CREATE AGGREGATE buffer_time(ts timestamptz, event text, "position" double preci
 CREATE AGGREGATE buffer_time(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -411,6 +441,7 @@ CREATE AGGREGATE buffer_time(events record) (
 CREATE AGGREGATE buffer_count(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -420,6 +451,7 @@ CREATE AGGREGATE buffer_count(ts timestamptz, event text) (
 CREATE AGGREGATE buffer_count(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -429,6 +461,7 @@ CREATE AGGREGATE buffer_count(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE buffer_count(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -438,6 +471,7 @@ CREATE AGGREGATE buffer_count(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE buffer_count(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -447,6 +481,7 @@ CREATE AGGREGATE buffer_count(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE buffer_count(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_buffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -457,6 +492,7 @@ CREATE AGGREGATE buffer_count(events record) (
 CREATE AGGREGATE rebuffer_time(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -466,6 +502,7 @@ CREATE AGGREGATE rebuffer_time(ts timestamptz, event text) (
 CREATE AGGREGATE rebuffer_time(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -475,6 +512,7 @@ CREATE AGGREGATE rebuffer_time(ts timestamptz, event text, "position" double pre
 CREATE AGGREGATE rebuffer_time(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -484,6 +522,7 @@ CREATE AGGREGATE rebuffer_time(ts timestamptz, event text, "position" double pre
 CREATE AGGREGATE rebuffer_time(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -493,6 +532,7 @@ CREATE AGGREGATE rebuffer_time(ts timestamptz, event text, "position" double pre
 CREATE AGGREGATE rebuffer_time(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -503,6 +543,7 @@ CREATE AGGREGATE rebuffer_time(events record) (
 CREATE AGGREGATE rebuffer_count(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -512,6 +553,7 @@ CREATE AGGREGATE rebuffer_count(ts timestamptz, event text) (
 CREATE AGGREGATE rebuffer_count(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -521,6 +563,7 @@ CREATE AGGREGATE rebuffer_count(ts timestamptz, event text, "position" double pr
 CREATE AGGREGATE rebuffer_count(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -530,6 +573,7 @@ CREATE AGGREGATE rebuffer_count(ts timestamptz, event text, "position" double pr
 CREATE AGGREGATE rebuffer_count(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -539,6 +583,7 @@ CREATE AGGREGATE rebuffer_count(ts timestamptz, event text, "position" double pr
 CREATE AGGREGATE rebuffer_count(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_count,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -549,6 +594,7 @@ CREATE AGGREGATE rebuffer_count(events record) (
 CREATE AGGREGATE rebuffer_ratio(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_ratio,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -558,6 +604,7 @@ CREATE AGGREGATE rebuffer_ratio(ts timestamptz, event text) (
 CREATE AGGREGATE rebuffer_ratio(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_ratio,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -567,6 +614,7 @@ CREATE AGGREGATE rebuffer_ratio(ts timestamptz, event text, "position" double pr
 CREATE AGGREGATE rebuffer_ratio(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_ratio,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -576,6 +624,7 @@ CREATE AGGREGATE rebuffer_ratio(ts timestamptz, event text, "position" double pr
 CREATE AGGREGATE rebuffer_ratio(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_ratio,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -585,6 +634,7 @@ CREATE AGGREGATE rebuffer_ratio(ts timestamptz, event text, "position" double pr
 CREATE AGGREGATE rebuffer_ratio(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_rebuffer_ratio,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -595,6 +645,7 @@ CREATE AGGREGATE rebuffer_ratio(events record) (
 CREATE AGGREGATE startup_time(ts timestamptz, event text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_startup_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -604,6 +655,7 @@ CREATE AGGREGATE startup_time(ts timestamptz, event text) (
 CREATE AGGREGATE startup_time(ts timestamptz, event text, "position" double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_startup_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -613,6 +665,7 @@ CREATE AGGREGATE startup_time(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE startup_time(ts timestamptz, event text, "position" double precision, value double precision) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_startup_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -622,6 +675,7 @@ CREATE AGGREGATE startup_time(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE startup_time(ts timestamptz, event text, "position" double precision, value double precision, session text) (
 	SFUNC = qoe_agg_trans,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_startup_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -631,6 +685,7 @@ CREATE AGGREGATE startup_time(ts timestamptz, event text, "position" double prec
 CREATE AGGREGATE startup_time(events record) (
 	SFUNC = qoe_agg_trans_row,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_startup_time,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
@@ -641,6 +696,7 @@ CREATE AGGREGATE startup_time(events record) (
 CREATE AGGREGATE rollup(qoe_timeline) (
 	SFUNC = qoe_agg_trans_timeline,
 	STYPE = internal,
+	SSPACE = 1024,
 	FINALFUNC = qoe_agg_final_timeline,
 	COMBINEFUNC = qoe_agg_combine,
 	SERIALFUNC = qoe_agg_serialize,
