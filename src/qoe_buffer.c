@@ -932,6 +932,32 @@ insertion_sort_events(QoeEvent *ev, size_t n)
 	}
 }
 
+/*
+ * Merge the sorted ranges src[lo, mid) and src[mid, hi) into dst[lo, hi);
+ * equal events (identical bytes) keep the left one first
+ */
+static void
+merge_ranges(const QoeEvent *src, QoeEvent *dst, size_t lo, size_t mid,
+			 size_t hi, size_t *iter)
+{
+	size_t		i = lo,
+				j = mid,
+				o = lo;
+
+	while (i < mid && j < hi)
+	{
+		check_interrupts(++*iter);
+		if (ev_cmp(&src[j], &src[i]) < 0)
+			dst[o++] = src[j++];
+		else
+			dst[o++] = src[i++];
+	}
+	if (i < mid)
+		memcpy(dst + o, src + i, (mid - i) * sizeof(QoeEvent));
+	else if (j < hi)
+		memcpy(dst + o, src + j, (hi - j) * sizeof(QoeEvent));
+}
+
 #define QOE_INSERTION_SORT_MAX 16
 
 /* stable bottom-up merge sort of events with a scratch buffer */
@@ -965,9 +991,6 @@ merge_sort_events(const QoeAllocator *a, QoeEvent *ev, size_t n)
 		{
 			size_t		mid = lo + width < n ? lo + width : n;
 			size_t		hi = mid + width < n ? mid + width : n;
-			size_t		i = lo,
-						j = mid,
-						o = lo;
 
 			if (mid < hi && ev_cmp(&src[mid - 1], &src[mid]) <= 0)
 			{
@@ -975,18 +998,7 @@ merge_sort_events(const QoeAllocator *a, QoeEvent *ev, size_t n)
 				memcpy(dst + lo, src + lo, (hi - lo) * sizeof(QoeEvent));
 				continue;
 			}
-			while (i < mid && j < hi)
-			{
-				check_interrupts(++iter);
-				if (ev_cmp(&src[j], &src[i]) < 0)
-					dst[o++] = src[j++];
-				else
-					dst[o++] = src[i++];
-			}
-			if (i < mid)
-				memcpy(dst + o, src + i, (mid - i) * sizeof(QoeEvent));
-			else if (j < hi)
-				memcpy(dst + o, src + j, (hi - j) * sizeof(QoeEvent));
+			merge_ranges(src, dst, lo, mid, hi, &iter);
 		}
 		{
 			QoeEvent   *t = src;
@@ -1168,22 +1180,8 @@ merge_runs(QoeBuffer *b, size_t *run, size_t nruns)
 			size_t		lo = run[r];
 			size_t		mid = r + 1 < nruns ? run[r + 1] : run[nruns];
 			size_t		hi = r + 2 < nruns ? run[r + 2] : run[nruns];
-			size_t		i = lo,
-						j = mid,
-						o = lo;
 
-			while (i < mid && j < hi)
-			{
-				check_interrupts(++iter);
-				if (ev_cmp(&src[j], &src[i]) < 0)
-					dst[o++] = src[j++];
-				else
-					dst[o++] = src[i++];
-			}
-			if (i < mid)
-				memcpy(dst + o, src + i, (mid - i) * sizeof(QoeEvent));
-			else if (j < hi)
-				memcpy(dst + o, src + j, (hi - j) * sizeof(QoeEvent));
+			merge_ranges(src, dst, lo, mid, hi, &iter);
 			run[out++] = lo;
 		}
 		run[out] = n;
