@@ -551,51 +551,6 @@ qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src)
 	if (n == 0)
 		return;
 
-	if (was_empty && src_canonical)
-	{
-		/*
-		 * a plain copy: the same keys in the same order, events unchanged.
-		 * Only for a canonical source: other buffers (deserialized ones)
-		 * may hold the same key twice, which interning below merges.
-		 */
-		if (src->nkeys > dst->keycap)
-		{
-			size_t		cap = dst->keycap;
-
-			dst->keyoff = grow_array(dst->alloc, dst->keyoff, sizeof(uint64_t), &cap,
-									 src->nkeys, 8);
-			if (cap > UINT32_MAX - 1)
-				cap = UINT32_MAX - 1;
-			qfree(dst->alloc, dst->keylen);
-			dst->keylen = qalloc(dst->alloc, cap * sizeof(uint32_t));
-			dst->keycap = (uint32_t) cap;
-		}
-		if (src->keydata_len > dst->keydata_cap)
-		{
-			size_t		cap = dst->keydata_cap;
-
-			dst->keydata = grow_array(dst->alloc, dst->keydata, 1, &cap,
-									  src->keydata_len, 64);
-			dst->keydata_cap = cap;
-		}
-		if (src->nkeys > 0)
-		{
-			memcpy(dst->keyoff, src->keyoff, (size_t) src->nkeys * sizeof(uint64_t));
-			memcpy(dst->keylen, src->keylen, (size_t) src->nkeys * sizeof(uint32_t));
-		}
-		if (src->keydata_len > 0)
-			memcpy(dst->keydata, src->keydata, src->keydata_len);
-		dst->keydata_len = src->keydata_len;
-		dst->nkeys = src->nkeys;
-		free_keyhash(dst);
-		dst->lastkey = QOE_NO_KEY;
-		reserve_events(dst, n);
-		memcpy(dst->events, src->events, n * sizeof(QoeEvent));
-		dst->nevents = n;
-		dst->canonical = src_canonical;
-		return;
-	}
-
 	if (src->nkeys > 0)
 	{
 		map = qalloc(dst->alloc, mul_size(dst->alloc, src->nkeys, sizeof(uint32_t)));
