@@ -170,11 +170,8 @@ state_add(void *st, MemoryContext cxt, bool ts_isnull, int64 ts, int kind,
 	}
 	else
 		log = (QoeLog *) st;
-	log = qoe_log_add(log, &a, ts_isnull, ts, kind, pos_isnull, pos,
-					  value_isnull, value, key, keylen);
-	if (qoe_log_memory(log) > QOE_STATE_LOG_LIMIT)
-		return log_to_state(log, cxt);
-	return log;
+	return qoe_log_add(log, &a, ts_isnull, ts, kind, pos_isnull, pos,
+					   value_isnull, value, key, keylen);
 }
 
 /* a log state turned into a buffer state in cxt (the log is freed) */
@@ -758,10 +755,39 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 		 * log2 is a transition state or a deserialized one (its records
 		 * were checked there): a copy of its records, not decoded
 		 */
-		log1 = qoe_log_concat(log1, &a, log2);
-		if (qoe_log_memory(log1) > QOE_STATE_LOG_LIMIT)
-			PG_RETURN_POINTER(log_to_state(log1, aggcontext));
-		PG_RETURN_POINTER(log1);
+		PG_RETURN_POINTER(qoe_log_concat(log1, &a, log2));
+	}
+
+	/*
+	 * A deserialized buffer state lives in the aggregate context (see
+	 * qoe_agg_deserialize): the first one is adopted, and the others are
+	 * merged and freed.  Partial states are canonical (qoe_agg_serialize),
+	 * so merging them is one linear pass that keeps the result canonical.
+	 */
+	if (*(uint32 *) st2 == QOE_STATE_BUFFER &&
+		((QoeAggState *) st2)->deserialized)
+	{
+		QoeAggState *state2 = (QoeAggState *) st2;
+
+		/*
+		 * Only a canonical state is adopted: its keys were checked to be
+		 * distinct.  Merging any other into an empty state interns its keys
+		 * (a forged state may name one key twice).
+		 */
+		if (st1 == NULL && state2->buf.canonical &&
+			GetMemoryChunkContext(state2) == aggcontext)
+		{
+			state2->deserialized = false;
+			PG_RETURN_POINTER(state2);
+		}
+		state1 = state_as_buffer(st1, aggcontext);
+		if (state1->buf.canonical && state2->buf.canonical)
+			qoe_buffer_merge_canonical(&state1->buf, &state2->buf);
+		else
+			qoe_buffer_merge(&state1->buf, &state2->buf);
+		qoe_buffer_free(&state2->buf);
+		pfree(state2);
+		PG_RETURN_POINTER(state1);
 	}
 
 	state1 = state_as_buffer(st1, aggcontext);
@@ -789,16 +815,51 @@ serial_too_large(size_t size)
 			 errhint("Aggregate over smaller groups, or disable parallel aggregation with SET max_parallel_workers_per_gather = 0.")));
 }
 
+/* a buffer, put in canonical form, in the qoe_timeline binary format */
+static bytea *
+serialize_buffer(QoeBuffer *b)
+{
+	size_t		size;
+	bytea	   *result;
+
+	qoe_buffer_canonicalize(b);
+	size = qoe_buffer_serialized_size(b);
+	if (size > MaxAllocSize - VARHDRSZ)
+		serial_too_large(size);
+	result = (bytea *) palloc(size + VARHDRSZ);
+	SET_VARSIZE(result, size + VARHDRSZ);
+	qoe_buffer_serialize(b, (unsigned char *) VARDATA(result));
+	return result;
+}
+
 Datum
 qoe_agg_serialize(PG_FUNCTION_ARGS)
 {
 	void	   *st;
-	QoeAggState *state;
 	size_t		size;
 	bytea	   *result;
 
 	(void) agg_context(fcinfo, "qoe_agg_serialize");
 	st = PG_GETARG_POINTER(0);
+
+	/*
+	 * A large log is sent as a canonical buffer: decoding and sorting it
+	 * here runs in each parallel worker, and lets the leader merge the
+	 * partial states in one pass (qoe_buffer_merge_canonical).
+	 */
+	if (*(uint32 *) st == QOE_STATE_LOG &&
+		qoe_log_memory((const QoeLog *) st) > QOE_STATE_LOG_LIMIT)
+	{
+		QoeAllocator a;
+		QoeBuffer	b;
+
+		qoe_pg_allocator_init(&a, CurrentMemoryContext);
+		qoe_buffer_init(&b, &a);
+		qoe_log_to_buffer((const QoeLog *) st, &b);
+		result = serialize_buffer(&b);
+		qoe_buffer_free(&b);
+		PG_RETURN_BYTEA_P(result);
+	}
 
 	if (*(uint32 *) st == QOE_STATE_LOG)
 	{
@@ -814,26 +875,21 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 		PG_RETURN_BYTEA_P(result);
 	}
 
-	state = (QoeAggState *) st;
-	size = qoe_buffer_serialized_size(&state->buf);
-	if (size > MaxAllocSize - VARHDRSZ)
-		serial_too_large(size);
-	result = (bytea *) palloc(size + VARHDRSZ);
-	SET_VARSIZE(result, size + VARHDRSZ);
-	qoe_buffer_serialize(&state->buf, (unsigned char *) VARDATA(result));
-	PG_RETURN_BYTEA_P(result);
+	/* its canonical form means the same events */
+	PG_RETURN_BYTEA_P(serialize_buffer(&((QoeAggState *) st)->buf));
 }
 
 Datum
 qoe_agg_deserialize(PG_FUNCTION_ARGS)
 {
+	MemoryContext aggcontext;
 	struct varlena *v;
 	QoeAggState *state;
 	const char *err;
 	const unsigned char *data;
 	size_t		len;
 
-	(void) agg_context(fcinfo, "qoe_agg_deserialize");
+	aggcontext = agg_context(fcinfo, "qoe_agg_deserialize");
 	v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0));
 	data = (const unsigned char *) VARDATA_ANY(v);
 	len = VARSIZE_ANY_EXHDR(v);
@@ -855,15 +911,21 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(log);
 	}
 
-	state = qoe_pg_state_create(CurrentMemoryContext);
+	/*
+	 * A buffer state can be large: it is built in the aggregate context, so
+	 * that qoe_agg_combine can adopt it instead of copying it.
+	 */
+	state = qoe_pg_state_create(aggcontext);
 	err = qoe_buffer_deserialize(&state->buf, data, len, false);
 	if (err != NULL)
 	{
 		qoe_buffer_free(&state->buf);
+		pfree(state);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid qoe_agg aggregate state: %s", err)));
 	}
+	state->deserialized = true;
 	PG_RETURN_POINTER(state);
 }
 

@@ -1296,6 +1296,145 @@ qoe_buffer_canonicalize(QoeBuffer *b)
 	b->canonical = true;
 }
 
+/*
+ * Merging two canonical buffers.  Keys are ranked by their bytes in both,
+ * so one pass over the two sorted key lists gives the merged list and a
+ * monotone map from each side's ranks to the merged ranks; mapped that way
+ * both event arrays stay sorted, and one pass merges them.  An event both
+ * sides hold is kept once and counted as a duplicate, as
+ * remove_duplicates() would count it after qoe_buffer_merge().
+ */
+void
+qoe_buffer_merge_canonical(QoeBuffer *dst, const QoeBuffer *src)
+{
+	const QoeAllocator *a = dst->alloc;
+	size_t		n1 = dst->nevents,
+				n2 = src->nevents;
+	uint32_t	k1 = dst->nkeys,
+				k2 = src->nkeys;
+	uint32_t   *map1 = NULL,
+			   *map2 = NULL;
+	uint64_t   *newoff = NULL;
+	uint32_t   *newlen = NULL;
+	char	   *newdata = NULL;
+	size_t		total = 0;
+	uint32_t	i,
+				j,
+				m = 0;
+	QoeEvent   *out;
+	size_t		e1 = 0,
+				e2 = 0,
+				o = 0;
+
+	dst->invalid_events = add_count(dst->invalid_events, src->invalid_events);
+	dst->unknown_events = add_count(dst->unknown_events, src->unknown_events);
+	dst->duplicate_events = add_count(dst->duplicate_events, src->duplicate_events);
+	if (n2 == 0)
+		return;
+
+	/* keys: merge the two sorted lists */
+	if (k1 + (uint64_t) k2 > 0)
+	{
+		size_t		km = (size_t) k1 + k2;
+
+		if (km >= UINT32_MAX)
+			size_overflow(a);
+		total = add_size(a, dst->keydata_len, src->keydata_len);
+		map1 = qalloc(a, mul_size(a, k1 ? k1 : 1, sizeof(uint32_t)));
+		map2 = qalloc(a, mul_size(a, k2 ? k2 : 1, sizeof(uint32_t)));
+		newoff = qalloc(a, mul_size(a, km, sizeof(uint64_t)));
+		newlen = qalloc(a, mul_size(a, km, sizeof(uint32_t)));
+		newdata = qalloc(a, total ? total : 1);
+		total = 0;
+		i = j = 0;
+		while (i < k1 || j < k2)
+		{
+			size_t		l1 = 0,
+						l2 = 0;
+			const char *p1 = i < k1 ? qoe_buffer_key(dst, i, &l1) : NULL;
+			const char *p2 = j < k2 ? qoe_buffer_key(src, j, &l2) : NULL;
+			int			c = p1 == NULL ? 1 : p2 == NULL ? -1 :
+				key_cmp(p1, l1, p2, l2);
+			const char *kp = c <= 0 ? p1 : p2;
+			size_t		len = c <= 0 ? l1 : l2;
+
+			if (c <= 0)
+				map1[i++] = m;
+			if (c >= 0)
+				map2[j++] = m;
+			if (len > 0)
+				memcpy(newdata + total, kp, len);
+			newoff[m] = total;
+			newlen[m] = (uint32_t) len;
+			total += len;
+			m++;
+			check_interrupts(m);
+		}
+	}
+
+	/* events: merge the two sorted arrays, keys mapped to merged ranks */
+	out = qalloc(a, mul_size(a, add_size(a, n1, n2), sizeof(QoeEvent)));
+	while (e1 < n1 || e2 < n2)
+	{
+		QoeEvent	x = {0},
+					y = {0};
+		int			c;
+
+		check_interrupts(o);
+		if (e1 < n1)
+		{
+			x = dst->events[e1];
+			if (x.key != QOE_NO_KEY)
+				x.key = map1[x.key];
+		}
+		if (e2 < n2)
+		{
+			y = src->events[e2];
+			if (y.key != QOE_NO_KEY)
+				y.key = map2[y.key];
+		}
+		c = e1 >= n1 ? 1 : e2 >= n2 ? -1 : ev_cmp(&x, &y);
+		if (c <= 0)
+		{
+			out[o++] = x;
+			e1++;
+			if (c == 0)
+			{
+				e2++;
+				dst->duplicate_events = add_count(dst->duplicate_events, 1);
+			}
+		}
+		else
+		{
+			out[o++] = y;
+			e2++;
+		}
+	}
+
+	qfree(a, dst->events);
+	dst->events = out;
+	dst->nevents = o;
+	dst->evcap = add_size(a, n1, n2);
+	if (newoff != NULL)
+	{
+		qfree(a, dst->keydata);
+		qfree(a, dst->keyoff);
+		qfree(a, dst->keylen);
+		free_keyhash(dst);
+		dst->keydata = newdata;
+		dst->keydata_len = total;
+		dst->keydata_cap = total ? total : 1;
+		dst->keyoff = newoff;
+		dst->keylen = newlen;
+		dst->nkeys = m;
+		dst->keycap = (uint32_t) ((size_t) k1 + k2);
+		dst->lastkey = QOE_NO_KEY;
+	}
+	qfree(a, map1);
+	qfree(a, map2);
+	dst->canonical = true;
+}
+
 /* ---------------------------------------------------------------------
  * binary format
  *
@@ -1975,6 +2114,70 @@ log_cursor_init(LogCursor *c, const unsigned char *data, size_t len)
 	c->last_key_len = 0;
 }
 
+/*
+ * Interning keys in batches.  A log of many interleaved sessions names a
+ * different key in nearly every record, and each lookup in a large key
+ * table is a chain of cache misses (hash slot, key length and offset, key
+ * bytes).  The keys of up to INTERN_BATCH records are hashed first and
+ * their table entries prefetched stage by stage, so that the misses of a
+ * batch overlap; the keys are then interned one by one, in record order, so
+ * the result is the same as interning each record as it comes.
+ */
+#define INTERN_BATCH 16
+#define PENDING_MAX 256
+
+typedef struct InternBatch
+{
+	int			nkeys;			/* keys waiting: key, len, hash */
+	const char *key[INTERN_BATCH];
+	size_t		len[INTERN_BATCH];
+	uint64_t	hash[INTERN_BATCH];
+	int			npending;		/* events waiting for the key of slot[i] */
+	size_t		event[PENDING_MAX];
+	uint8_t		slot[PENDING_MAX];
+} InternBatch;
+
+/* intern the keys of the batch, give the waiting events their key index;
+ * returns the index of the key in slot want (QOE_NO_KEY if want < 0) */
+static uint32_t
+intern_batch_flush(QoeBuffer *b, InternBatch *ib, int want)
+{
+	uint32_t	k[INTERN_BATCH];
+	int			i;
+
+	if (b->keyhash_cap != 0)
+	{
+		uint32_t	mask = b->keyhash_cap - 1;
+
+		for (i = 0; i < ib->nkeys; i++)
+			__builtin_prefetch(&b->keyhash[(uint32_t) ib->hash[i] & mask]);
+		for (i = 0; i < ib->nkeys; i++)
+		{
+			uint32_t	s = b->keyhash[(uint32_t) ib->hash[i] & mask];
+
+			if (s != 0)
+			{
+				__builtin_prefetch(&b->keyoff[s - 1]);
+				__builtin_prefetch(&b->keylen[s - 1]);
+			}
+		}
+		for (i = 0; i < ib->nkeys; i++)
+		{
+			uint32_t	s = b->keyhash[(uint32_t) ib->hash[i] & mask];
+
+			if (s != 0 && b->keydata != NULL)
+				__builtin_prefetch(b->keydata + b->keyoff[s - 1]);
+		}
+	}
+	for (i = 0; i < ib->nkeys; i++)
+		k[i] = intern_key(b, ib->key[i], ib->len[i]);
+	for (i = 0; i < ib->npending; i++)
+		b->events[ib->event[i]].key = k[ib->slot[i]];
+	ib->nkeys = 0;
+	ib->npending = 0;
+	return want >= 0 ? k[want] : QOE_NO_KEY;
+}
+
 const char *
 qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
 {
@@ -1983,7 +2186,13 @@ qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
 	const char *err = NULL;
 	int			rc;
 	size_t		i = 0;
+	InternBatch ib;
+	const char *prev_key = NULL;	/* bytes of the last record's key */
+	int			prev_slot = -1; /* its batch slot, or -1 when interned */
+	uint32_t	prev_k = QOE_NO_KEY;	/* its index when interned */
 
+	ib.nkeys = 0;
+	ib.npending = 0;
 	log_cursor_init(&c, data, len);
 	while ((rc = log_next(&c, &r, &err)) > 0)
 	{
@@ -1993,9 +2202,36 @@ qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
 		else if (r.special == LOG_SPECIAL_UNKNOWN)
 			b->unknown_events++;
 		else if (r.special < 0)
-			append_event(b, r.ts, r.kind, r.flags, r.position, r.value,
-						 r.key, r.keylen);
+		{
+			append_event(b, r.ts, r.kind, r.flags, r.position, r.value, NULL, 0);
+			if (r.key == NULL)
+				continue;
+			/* a repeated key (LOG_KEY_SAME) points at the same bytes */
+			if (r.key != prev_key)
+			{
+				if (ib.nkeys == INTERN_BATCH || ib.npending == PENDING_MAX)
+					(void) intern_batch_flush(b, &ib, -1);
+				ib.key[ib.nkeys] = r.key;
+				ib.len[ib.nkeys] = r.keylen;
+				ib.hash[ib.nkeys] = hash_bytes(r.key, r.keylen);
+				prev_key = r.key;
+				prev_slot = ib.nkeys++;
+			}
+			if (prev_slot >= 0 && ib.npending == PENDING_MAX)
+			{
+				prev_k = intern_batch_flush(b, &ib, prev_slot);
+				prev_slot = -1;
+			}
+			if (prev_slot >= 0)
+			{
+				ib.event[ib.npending] = b->nevents - 1;
+				ib.slot[ib.npending++] = (uint8_t) prev_slot;
+			}
+			else
+				b->events[b->nevents - 1].key = prev_k;
+		}
 	}
+	(void) intern_batch_flush(b, &ib, -1);
 	return rc < 0 ? err : NULL;
 }
 

@@ -206,6 +206,14 @@ extern void qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src);
 /* Put b into canonical form (see above).  Checks interrupts. */
 extern void qoe_buffer_canonicalize(QoeBuffer *b);
 
+/*
+ * dst := canonical form of dst and src together, both already canonical
+ * (asserted by the caller): one linear merge of the sorted keys and of the
+ * sorted events, dropping and counting the events both hold.  Gives the
+ * same buffer as qoe_buffer_merge() followed by qoe_buffer_canonicalize().
+ */
+extern void qoe_buffer_merge_canonical(QoeBuffer *dst, const QoeBuffer *src);
+
 /* key bytes of key index k (k < nkeys) */
 static inline const char *
 qoe_buffer_key(const QoeBuffer *b, uint32_t k, size_t *len)

@@ -51,8 +51,9 @@ extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
  *	   as it grows), for groups of up to QOE_STATE_LOG_LIMIT bytes;
  *	 - QOE_STATE_BUFFER: a QoeAggState, an event buffer and the allocator it
  *	   uses, for larger groups and rollup().
- * Both live in one memory context (the aggregate context, or for a freshly
- * deserialized state the context it was deserialized in).  In a
+ * Both live in one memory context: the aggregate context, or for a freshly
+ * deserialized log state the context it was deserialized in (a deserialized
+ * buffer state is built in the aggregate context, for combine to adopt).  In a
  * QoeAggState buf.alloc points at alloc, so that struct must not be moved.
  */
 #define QOE_STATE_LOG		0x31474f4cU /* "LOG1" */
@@ -62,6 +63,8 @@ extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
 typedef struct QoeAggState
 {
 	uint32		tag;			/* QOE_STATE_BUFFER */
+	bool		deserialized;	/* made by qoe_agg_deserialize, not yet
+								 * adopted or merged by qoe_agg_combine */
 	QoeAllocator alloc;
 	QoeBuffer	buf;
 } QoeAggState;

@@ -1126,9 +1126,22 @@ fuzz_rows(const uint8_t *data, size_t size)
 	qoe_buffer_init(&b2, &qoe_malloc_allocator);
 	for (size_t i = 0; i < n; i++)
 		add_row(i < split ? &b1 : &b2, &rows[perm[i]]);
-	if (rng_next(&seed) & 1)
-		qoe_buffer_canonicalize(&b2);	/* merging a finalised state */
-	qoe_buffer_merge(&b1, &b2);
+	switch (rng_next(&seed) % 3)
+	{
+		case 0:
+			/* two canonical partial states, merged in one pass */
+			qoe_buffer_canonicalize(&b1);
+			qoe_buffer_canonicalize(&b2);
+			qoe_buffer_merge_canonical(&b1, &b2);
+			CHECK(b1.canonical);
+			break;
+		case 1:
+			qoe_buffer_canonicalize(&b2);	/* merging a finalised state */
+			/* FALLTHROUGH */
+		default:
+			qoe_buffer_merge(&b1, &b2);
+			break;
+	}
 	qoe_buffer_free(&b2);
 	replay_all(&b1, mb);
 	for (int p = 0; p < NPARAMS; p++)

@@ -412,6 +412,120 @@ test_merge(void)
 	qoe_buffer_free(&e);
 }
 
+/*
+ * Merging canonical buffers in one pass gives what merging and then
+ * canonicalising gives: overlapping and disjoint keys, NULL keys, events
+ * both sides hold (kept once, counted), counters, either order, into an
+ * empty buffer, and from one with counters only.
+ */
+static int
+same_events(const QoeBuffer *x, const QoeBuffer *y)
+{
+	if (x->nevents != y->nevents || x->nkeys != y->nkeys ||
+		memcmp(x->events, y->events, x->nevents * sizeof(QoeEvent)) != 0)
+		return 0;
+	for (uint32_t k = 0; k < x->nkeys; k++)
+	{
+		size_t		lx,
+					ly;
+		const char *kx = qoe_buffer_key(x, k, &lx);
+		const char *ky = qoe_buffer_key(y, k, &ly);
+
+		if (lx != ly || memcmp(kx, ky, lx) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+copy_buffer(QoeBuffer *dst, const QoeBuffer *src)
+{
+	qoe_buffer_init(dst, A);
+	qoe_buffer_merge(dst, src);
+}
+
+static void
+test_merge_canonical(void)
+{
+	QoeBuffer	a,
+				b,
+				want,
+				got,
+				e;
+	int			round;
+
+	for (round = 0; round < 4; round++)
+	{
+		qoe_buffer_init(&a, A);
+		qoe_buffer_init(&b, A);
+		/* round 1: disjoint ts ranges; round 2: b has no keys at all */
+		random_buffer(&a, 2500, 25, 200 * SEC, 6);
+		if (round == 2)
+			random_buffer(&b, 1500, 0, 150 * SEC, 4);
+		else
+			random_buffer(&b, 1500, round == 3 ? 400 : 40,
+						  round == 1 ? 50 * SEC : 150 * SEC, 4);
+		/* events both hold */
+		for (size_t i = 0; i < a.nevents; i += 9)
+		{
+			QoeEvent	ev = a.events[i];
+			size_t		kl = 0;
+			const char *kp = ev.key == QOE_NO_KEY ? NULL : qoe_buffer_key(&a, ev.key, &kl);
+
+			qoe_buffer_add(&b, false, ev.ts, ev.kind,
+						   !(ev.flags & QOE_EV_HAS_POS), ev.position,
+						   !(ev.flags & QOE_EV_HAS_VALUE), ev.value, kp, kl);
+		}
+		b.invalid_events += 2;
+		b.unknown_events += 5;
+
+		qoe_buffer_init(&want, A);
+		qoe_buffer_merge(&want, &a);
+		qoe_buffer_merge(&want, &b);
+		qoe_buffer_canonicalize(&want);
+
+		qoe_buffer_canonicalize(&a);
+		qoe_buffer_canonicalize(&b);
+		CHECK(a.duplicate_events > 0 && b.duplicate_events > 0);
+
+		copy_buffer(&got, &a);
+		qoe_buffer_merge_canonical(&got, &b);
+		CHECK(got.canonical);
+		CHECK(ref_is_canonical(&got));
+		CHECK(same_bytes(&got, &want));
+		CHECK_INT(got.duplicate_events, want.duplicate_events);
+		CHECK_INT(got.invalid_events, want.invalid_events);
+		CHECK_INT(got.unknown_events, want.unknown_events);
+		qoe_buffer_free(&got);
+
+		copy_buffer(&got, &b);
+		qoe_buffer_merge_canonical(&got, &a);
+		CHECK(same_bytes(&got, &want));
+		CHECK_INT(got.duplicate_events, want.duplicate_events);
+		qoe_buffer_free(&got);
+
+		/* into an empty buffer, and a buffer with counters only */
+		qoe_buffer_init(&got, A);
+		qoe_buffer_merge_canonical(&got, &a);
+		CHECK(same_bytes(&got, &a));
+		qoe_buffer_init(&e, A);
+		e.invalid_events = 7;
+		qoe_buffer_merge_canonical(&got, &e);
+		CHECK(same_events(&got, &a));
+		CHECK_INT(got.invalid_events, a.invalid_events + 7);
+		qoe_buffer_merge_canonical(&e, &got);
+		CHECK(same_events(&e, &a));
+		CHECK_INT(e.invalid_events, a.invalid_events + 14);
+		CHECK(e.canonical);
+
+		qoe_buffer_free(&a);
+		qoe_buffer_free(&b);
+		qoe_buffer_free(&want);
+		qoe_buffer_free(&got);
+		qoe_buffer_free(&e);
+	}
+}
+
 static void
 test_canonical_order(void)
 {
@@ -951,6 +1065,7 @@ main(void)
 	test_add_checks();
 	test_keys();
 	test_merge();
+	test_merge_canonical();
 	test_merge_duplicate_keys();
 	test_canonical_order();
 	test_sort_shapes();

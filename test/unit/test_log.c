@@ -266,6 +266,76 @@ test_malformed(void)
 	free(log);
 }
 
+/*
+ * Keys interned in batches when a log is decoded: interleaved sessions (a
+ * new key in every record, more than one batch of distinct keys), runs of
+ * one key longer than the events a batch holds, a key repeated within a
+ * batch, NULL keys in between, and after a reset record.  The buffer is
+ * the one the rows build directly: same keys in the same order, same
+ * events.
+ */
+static void
+test_batched_keys(void)
+{
+	QoeLog	   *log = qoe_log_create(&qoe_malloc_allocator, 0);
+	QoeLog	   *tail = qoe_log_create(&qoe_malloc_allocator, 0);
+	QoeBuffer	a,
+				b;
+	char		key[32];
+	int			i,
+				round;
+
+	qoe_buffer_init(&a, NULL);
+	for (round = 0; round < 3; round++)
+	{
+		for (i = 0; i < 700; i++)
+		{
+			/* interleaved: key i % 37 + 50 * round, then NULL now and then */
+			int			kn = (i * 7) % 37 + 50 * round;
+			const char *k = (i % 11 == 5) ? NULL : key;
+
+			snprintf(key, sizeof(key), "sess-%04d", kn);
+			log = qoe_log_add(log, &qoe_malloc_allocator, false, T0 + i * S,
+							  QOE_HEARTBEAT, false, (double) i, true, 0,
+							  k, k ? strlen(k) : 0);
+			qoe_buffer_add(&a, false, T0 + i * S, QOE_HEARTBEAT, false,
+						   (double) i, true, 0, k, k ? strlen(k) : 0);
+		}
+		/* one key for 600 records (more than a batch's 256 events) */
+		snprintf(key, sizeof(key), "run-%d", round);
+		for (i = 0; i < 600; i++)
+		{
+			log = qoe_log_add(log, &qoe_malloc_allocator, false, T0 + i,
+							  QOE_PLAY, true, 0, true, 0, key, strlen(key));
+			qoe_buffer_add(&a, false, T0 + i, QOE_PLAY, true, 0, true, 0,
+						   key, strlen(key));
+		}
+	}
+	/* after a reset record (concatenation), keys seen before come back */
+	for (i = 0; i < 300; i++)
+	{
+		snprintf(key, sizeof(key), "sess-%04d", (i * 13) % 137);
+		tail = qoe_log_add(tail, &qoe_malloc_allocator, false, T0 - i * S,
+						   QOE_PAUSE, true, 0, true, 0, key, strlen(key));
+		qoe_buffer_add(&a, false, T0 - i * S, QOE_PAUSE, true, 0, true, 0,
+					   key, strlen(key));
+	}
+	log = qoe_log_concat(log, &qoe_malloc_allocator, tail);
+
+	qoe_buffer_init(&b, NULL);
+	qoe_log_to_buffer(log, &b);
+	CHECK_INT(b.nevents, 3 * 1300 + 300);
+	CHECK_INT(b.nkeys, a.nkeys);
+	CHECK(same_buffer(&a, &b));
+	qoe_buffer_canonicalize(&a);
+	qoe_buffer_canonicalize(&b);
+	CHECK(same_buffer(&a, &b));
+	qoe_buffer_free(&a);
+	qoe_buffer_free(&b);
+	free(log);
+	free(tail);
+}
+
 /* many keys (radix sort of key prefixes): canonical order is bytewise */
 static void
 test_many_keys(void)
@@ -439,6 +509,7 @@ int
 main(void)
 {
 	test_many_keys();
+	test_batched_keys();
 	test_round_trip();
 	test_compact();
 	test_append();
