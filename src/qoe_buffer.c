@@ -1579,24 +1579,27 @@ qoe_buffer_serialize(const QoeBuffer *b, unsigned char *out)
 	}
 }
 
-const char *
-qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
-					   bool require_canonical)
+/* the parts of a serialized buffer, after serial_open() checked them */
+typedef struct SerialParts
 {
-	const QoeAllocator *a = b->alloc;
-	uint32_t	flags;
-	uint64_t	nevents,
-				nkeys,
-				keybytes;
-	size_t		rest;
-	size_t		i;
-	uint32_t	k;
-	bool		check_canonical;
-	const unsigned char *p;
+	bool		canonical;
+	uint64_t	nevents;
+	uint64_t	nkeys;
+	uint64_t	keybytes;
+	const unsigned char *events;
 	const unsigned char *keylens;
 	const unsigned char *keydata;
+} SerialParts;
+
+/* check the header and the keys of serialized data */
+static const char *
+serial_open(SerialParts *s, const unsigned char *data, size_t len,
+			bool require_canonical)
+{
+	uint32_t	flags;
+	size_t		rest;
+	uint32_t	k;
 	uint64_t	off;
-	char	   *referenced = NULL;
 
 	if (data == NULL || len < QOE_SERIAL_HEADER)
 		return "truncated data";
@@ -1607,155 +1610,177 @@ qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
 		return "unknown flag bits";
 	if (require_canonical && !(flags & QOE_SERIAL_FLAG_CANONICAL))
 		return "data is not in canonical form";
-	check_canonical = (flags & QOE_SERIAL_FLAG_CANONICAL) != 0;
+	s->canonical = (flags & QOE_SERIAL_FLAG_CANONICAL) != 0;
 
-	nevents = get_u64(data + 8);
-	nkeys = get_u64(data + 16);
-	keybytes = get_u64(data + 48);
+	s->nevents = get_u64(data + 8);
+	s->nkeys = get_u64(data + 16);
+	s->keybytes = get_u64(data + 48);
 
 	rest = len - QOE_SERIAL_HEADER;
-	if (nevents > rest / QOE_SERIAL_EVENT)
+	if (s->nevents > rest / QOE_SERIAL_EVENT)
 		return "truncated data";
-	rest -= (size_t) nevents * QOE_SERIAL_EVENT;
-	if (nkeys > rest / 4)
+	rest -= (size_t) s->nevents * QOE_SERIAL_EVENT;
+	if (s->nkeys > rest / 4)
 		return "truncated data";
-	rest -= (size_t) nkeys * 4;
-	if (keybytes > rest)
+	rest -= (size_t) s->nkeys * 4;
+	if (s->keybytes > rest)
 		return "truncated data";
-	if (keybytes < rest)
+	if (s->keybytes < rest)
 		return "unexpected data after the end";
-	if (nkeys >= UINT32_MAX)
+	if (s->nkeys >= UINT32_MAX)
 		return "too many session keys";
 
-	p = data + QOE_SERIAL_HEADER;
-	keylens = p + (size_t) nevents * QOE_SERIAL_EVENT;
-	keydata = keylens + (size_t) nkeys * 4;
+	s->events = data + QOE_SERIAL_HEADER;
+	s->keylens = s->events + (size_t) s->nevents * QOE_SERIAL_EVENT;
+	s->keydata = s->keylens + (size_t) s->nkeys * 4;
 
-	/* keys */
 	off = 0;
-	for (k = 0; k < (uint32_t) nkeys; k++)
+	for (k = 0; k < (uint32_t) s->nkeys; k++)
 	{
-		uint32_t	kl = get_u32(keylens + (size_t) k * 4);
+		uint32_t	kl = get_u32(s->keylens + (size_t) k * 4);
 
-		if (kl > keybytes - off)
+		if (kl > s->keybytes - off)
 			return "session key lengths do not match the key data";
-		if (kl > 0 && memchr(keydata + off, '\0', kl) != NULL)
+		if (kl > 0 && memchr(s->keydata + off, '\0', kl) != NULL)
 			return "session key contains a zero byte";
-		if (check_canonical && k > 0)
+		if (s->canonical && k > 0)
 		{
-			uint32_t	pl = get_u32(keylens + (size_t) (k - 1) * 4);
+			uint32_t	pl = get_u32(s->keylens + (size_t) (k - 1) * 4);
 
-			if (key_cmp((const char *) keydata + off - pl, pl,
-						(const char *) keydata + off, kl) >= 0)
+			if (key_cmp((const char *) s->keydata + off - pl, pl,
+						(const char *) s->keydata + off, kl) >= 0)
 				return "session keys are not in canonical order";
 		}
 		off += kl;
 		check_interrupts(k);
 	}
-	if (off != keybytes)
+	if (off != s->keybytes)
 		return "session key lengths do not match the key data";
+	return NULL;
+}
 
-	if (nkeys > 0)
+/* the keys of checked serialized data into b (which has none) */
+static void
+serial_load_keys(QoeBuffer *b, const SerialParts *s)
+{
+	const QoeAllocator *a = b->alloc;
+	uint64_t	off = 0;
+	uint32_t	k;
+
+	if (s->nkeys == 0)
+		return;
+	b->keycap = (uint32_t) s->nkeys;
+	b->keyoff = qalloc(a, (size_t) s->nkeys * sizeof(uint64_t));
+	b->keylen = qalloc(a, (size_t) s->nkeys * sizeof(uint32_t));
+	b->keydata_cap = s->keybytes ? (size_t) s->keybytes : 1;
+	b->keydata = qalloc(a, b->keydata_cap);
+	if (s->keybytes > 0)
+		memcpy(b->keydata, s->keydata, (size_t) s->keybytes);
+	b->keydata_len = (size_t) s->keybytes;
+	for (k = 0; k < (uint32_t) s->nkeys; k++)
 	{
-		b->keycap = (uint32_t) nkeys;
-		b->keyoff = qalloc(a, (size_t) nkeys * sizeof(uint64_t));
-		b->keylen = qalloc(a, (size_t) nkeys * sizeof(uint32_t));
-		b->keydata_cap = keybytes ? (size_t) keybytes : 1;
-		b->keydata = qalloc(a, b->keydata_cap);
-		if (keybytes > 0)
-			memcpy(b->keydata, keydata, (size_t) keybytes);
-		b->keydata_len = (size_t) keybytes;
-		off = 0;
-		for (k = 0; k < (uint32_t) nkeys; k++)
-		{
-			b->keyoff[k] = off;
-			b->keylen[k] = get_u32(keylens + (size_t) k * 4);
-			off += b->keylen[k];
-		}
-		b->nkeys = (uint32_t) nkeys;
-		if (check_canonical)
-		{
-			referenced = qalloc(a, (size_t) nkeys);
-			memset(referenced, 0, (size_t) nkeys);
-		}
+		b->keyoff[k] = off;
+		b->keylen[k] = get_u32(s->keylens + (size_t) k * 4);
+		off += b->keylen[k];
 	}
+	b->nkeys = (uint32_t) s->nkeys;
+}
 
-	/* events */
-	if (nevents > 0)
+/* decode and check one serialized event (not its order) */
+static inline const char *
+serial_event(const unsigned char *p, uint64_t nkeys, QoeEvent *ev)
+{
+	ev->ts = (int64_t) get_u64(p);
+	ev->position = get_f64(p + 8);
+	ev->value = get_f64(p + 16);
+	ev->key = get_u32(p + 24);
+	ev->kind = p[28];
+	ev->flags = p[29];
+	ev->pad = get_u16(p + 30);
+
+	if (ev->kind >= QOE_NKINDS)
+		return "unknown event kind";
+	if (ev->flags & ~(QOE_EV_HAS_POS | QOE_EV_HAS_VALUE))
+		return "unknown event flag bits";
+	if (ev->pad != 0)
+		return "nonzero padding in an event";
+	if (ev->ts == QOE_TS_NOBEGIN || ev->ts == QOE_TS_NOEND)
+		return "event with an infinite timestamp";
+	if (ev->ts < QOE_MIN_TIMESTAMP || ev->ts >= QOE_END_TIMESTAMP)
+		return "event timestamp out of range";
+	if ((ev->flags & QOE_EV_HAS_POS) ?
+		!(isfinite(ev->position) && ev->position >= 0) :
+		get_u64(p + 8) != 0)
+		return "event with an invalid position";
+	if (!(ev->flags & QOE_EV_HAS_VALUE) && get_u64(p + 16) != 0)
+		return "event with an invalid value";
+	if (ev->kind == QOE_BITRATE &&
+		(!(ev->flags & QOE_EV_HAS_VALUE) ||
+		 !isfinite(ev->value) || !(ev->value > 0)))
+		return "bitrate event with an invalid value";
+	if (ev->key != QOE_NO_KEY && ev->key >= nkeys)
+		return "event with an invalid session key index";
+	ev->position = normalize_double(ev->position);
+	ev->value = normalize_double(ev->value);
+	return NULL;
+}
+
+/*
+ * Check the events of serialized data: each event, and for canonical data
+ * their order and that every key is referenced.  With out, the events are
+ * also stored there; first and last get the ts range.
+ */
+static const char *
+serial_check_events(const SerialParts *s, const QoeAllocator *a, QoeEvent *out,
+					int64_t *first, int64_t *last)
+{
+	char	   *referenced = NULL;
+	QoeEvent	prev = {0};
+	QoeEvent	ev;
+	size_t		i;
+	uint32_t	k;
+	const char *err = NULL;
+
+	if (s->canonical && s->nkeys > 0)
 	{
-		b->events = qalloc(a, (size_t) nevents * sizeof(QoeEvent));
-		b->evcap = (size_t) nevents;
+		referenced = qalloc(a, (size_t) s->nkeys);
+		memset(referenced, 0, (size_t) s->nkeys);
 	}
-	for (i = 0; i < (size_t) nevents; i++)
+	for (i = 0; i < (size_t) s->nevents; i++)
 	{
-		QoeEvent   *ev = &b->events[i];
-		const char *err = NULL;
-
 		check_interrupts(i);
-		ev->ts = (int64_t) get_u64(p);
-		ev->position = get_f64(p + 8);
-		ev->value = get_f64(p + 16);
-		ev->key = get_u32(p + 24);
-		ev->kind = p[28];
-		ev->flags = p[29];
-		ev->pad = get_u16(p + 30);
-		p += QOE_SERIAL_EVENT;
-
-		if (ev->kind >= QOE_NKINDS)
-			err = "unknown event kind";
-		else if (ev->flags & ~(QOE_EV_HAS_POS | QOE_EV_HAS_VALUE))
-			err = "unknown event flag bits";
-		else if (ev->pad != 0)
-			err = "nonzero padding in an event";
-		else if (ev->ts == QOE_TS_NOBEGIN || ev->ts == QOE_TS_NOEND)
-			err = "event with an infinite timestamp";
-		else if (ev->ts < QOE_MIN_TIMESTAMP || ev->ts >= QOE_END_TIMESTAMP)
-			err = "event timestamp out of range";
-		else if ((ev->flags & QOE_EV_HAS_POS) ?
-				 !(isfinite(ev->position) && ev->position >= 0) :
-				 get_u64(p - QOE_SERIAL_EVENT + 8) != 0)
-			err = "event with an invalid position";
-		else if (!(ev->flags & QOE_EV_HAS_VALUE) &&
-				 get_u64(p - QOE_SERIAL_EVENT + 16) != 0)
-			err = "event with an invalid value";
-		else if (ev->kind == QOE_BITRATE &&
-				 (!(ev->flags & QOE_EV_HAS_VALUE) ||
-				  !isfinite(ev->value) || !(ev->value > 0)))
-			err = "bitrate event with an invalid value";
-		else if (ev->key != QOE_NO_KEY && ev->key >= nkeys)
-			err = "event with an invalid session key index";
-		if (err)
+		err = serial_event(s->events + i * QOE_SERIAL_EVENT, s->nkeys, &ev);
+		if (err != NULL)
+			break;
+		if (i == 0 || ev.ts < *first)
+			*first = ev.ts;
+		if (i == 0 || ev.ts > *last)
+			*last = ev.ts;
+		if (s->canonical)
 		{
-			qfree(a, referenced);
-			return err;
-		}
-		ev->position = normalize_double(ev->position);
-		ev->value = normalize_double(ev->value);
-		if (check_canonical)
-		{
-			if (i > 0 && ev_cmp(&b->events[i - 1], ev) >= 0)
+			if (i > 0 && ev_cmp(&prev, &ev) >= 0)
 			{
-				qfree(a, referenced);
-				return "events are not in canonical order";
+				err = "events are not in canonical order";
+				break;
 			}
-			if (ev->key != QOE_NO_KEY)
-				referenced[ev->key] = 1;
+			if (ev.key != QOE_NO_KEY)
+				referenced[ev.key] = 1;
+			prev = ev;
 		}
-		b->nevents = i + 1;
+		if (out)
+			out[i] = ev;
 	}
-	if (referenced)
-	{
-		for (k = 0; k < (uint32_t) nkeys; k++)
-		{
-			if (!referenced[k])
-			{
-				qfree(a, referenced);
-				return "session key not referenced by any event";
-			}
-		}
-		qfree(a, referenced);
-	}
+	for (k = 0; err == NULL && referenced != NULL && k < (uint32_t) s->nkeys; k++)
+		if (!referenced[k])
+			err = "session key not referenced by any event";
+	qfree(a, referenced);
+	return err;
+}
 
+/* the counters of serialized data into b */
+static const char *
+serial_counters(QoeBuffer *b, const unsigned char *data)
+{
 	b->invalid_events = get_u64(data + 24);
 	b->unknown_events = get_u64(data + 32);
 	b->duplicate_events = get_u64(data + 40);
@@ -1764,9 +1789,87 @@ qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
 		b->unknown_events > (uint64_t) INT64_MAX ||
 		b->duplicate_events > (uint64_t) INT64_MAX)
 		return "event count out of range";
-	b->lastkey = QOE_NO_KEY;
-	b->canonical = check_canonical || (nevents == 0 && nkeys == 0);
 	return NULL;
+}
+
+const char *
+qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
+					   bool require_canonical)
+{
+	SerialParts s;
+	const char *err;
+	int64_t		first,
+				last;
+
+	err = serial_open(&s, data, len, require_canonical);
+	if (err != NULL)
+		return err;
+	serial_load_keys(b, &s);
+	if (s.nevents > 0)
+	{
+		b->events = qalloc(b->alloc, (size_t) s.nevents * sizeof(QoeEvent));
+		b->evcap = (size_t) s.nevents;
+	}
+	err = serial_check_events(&s, b->alloc, b->events, &first, &last);
+	if (err != NULL)
+		return err;
+	b->nevents = (size_t) s.nevents;
+	err = serial_counters(b, data);
+	if (err != NULL)
+		return err;
+	b->lastkey = QOE_NO_KEY;
+	b->canonical = s.canonical || (s.nevents == 0 && s.nkeys == 0);
+	return NULL;
+}
+
+const char *
+qoe_serial_open(QoeSerialReader *r, const unsigned char *data, size_t len,
+				QoeBuffer *b)
+{
+	SerialParts s;
+	const char *err;
+
+	memset(r, 0, sizeof(*r));
+	err = serial_open(&s, data, len, true);
+	if (err == NULL)
+		err = serial_check_events(&s, b->alloc, NULL, &r->first_ts, &r->last_ts);
+	if (err == NULL)
+		err = serial_counters(b, data);
+	if (err != NULL)
+		return err;
+	serial_load_keys(b, &s);
+	b->lastkey = QOE_NO_KEY;
+	b->canonical = true;
+	r->events = s.events;
+	r->nevents = (size_t) s.nevents;
+	r->nkeys = s.nkeys;
+	return NULL;
+}
+
+bool
+qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
+{
+	size_t		n = 0;
+	QoeEvent	ev;
+
+	b->nevents = 0;
+	if (r->next >= r->nevents)
+		return false;
+	if (want == 0)
+		want = 1;
+	while (r->next < r->nevents)
+	{
+		(void) serial_event(r->events + r->next * QOE_SERIAL_EVENT, r->nkeys, &ev);
+		/* stop at the end of a key, once enough events are loaded */
+		if (n >= want && ev.key != b->events[n - 1].key)
+			break;
+		reserve_events(b, n + 1);
+		b->events[n++] = ev;
+		r->next++;
+		check_interrupts(r->next);
+	}
+	b->nevents = n;
+	return true;
 }
 
 /* ---------------------------------------------------------------------

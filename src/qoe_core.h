@@ -244,6 +244,30 @@ extern void qoe_buffer_serialize(const QoeBuffer *b, unsigned char *out);
 extern const char *qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data,
 										  size_t len, bool require_canonical);
 
+/*
+ * Reading a large canonical value in pieces, without building its buffer
+ * (qoe_windows over a timeline of millions of events).  qoe_serial_open()
+ * makes every check qoe_buffer_deserialize(..., true) makes, and loads the
+ * keys and counters into b (freshly initialised); each qoe_serial_next()
+ * then puts into b the next events: at least want of them (or the rest),
+ * up to the end of the last session key's events.  b holds all the keys,
+ * events in canonical order, and is marked canonical, so it can be
+ * replayed; qoe_serial_next() returns false when no events are left.
+ */
+typedef struct QoeSerialReader
+{
+	const unsigned char *events;
+	size_t		nevents;
+	size_t		next;
+	uint64_t	nkeys;
+	int64_t		first_ts;		/* ts range (if nevents > 0) */
+	int64_t		last_ts;
+} QoeSerialReader;
+
+extern const char *qoe_serial_open(QoeSerialReader *r, const unsigned char *data,
+								   size_t len, QoeBuffer *b);
+extern bool qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want);
+
 /* ---------------------------------------------------------------------
  * Compact event log (qoe_buffer.c)
  *
@@ -535,5 +559,16 @@ typedef struct QoeWindowRow
 extern const char *qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
 							   void (*emit) (void *arg, const QoeWindowRow *row),
 							   void *arg);
+
+/*
+ * qoe_windows over a value opened with qoe_serial_open(), replayed
+ * piece_events events at a time (whole session keys) in piece: the same
+ * rows as qoe_windows over the whole buffer, with one piece in memory.
+ */
+extern const char *qoe_windows_serial(QoeSerialReader *r, QoeBuffer *piece,
+									  size_t piece_events, const QoeParams *p,
+									  int64_t width_us,
+									  void (*emit) (void *arg, const QoeWindowRow *row),
+									  void *arg);
 
 #endif							/* QOE_CORE_H */

@@ -291,27 +291,13 @@ account(Windows *w, int64_t from, int64_t to, int32_t c)
 	}
 }
 
-const char *
-qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
-			void (*emit) (void *arg, const QoeWindowRow *row), void *arg)
+/* set up w for events from first_ts to last_ts; NULL or an error message */
+static const char *
+windows_begin(Windows *w, QoeSink *sink, const QoeAllocator *a,
+			  int64_t width_us, int64_t first_ts, int64_t last_ts)
 {
-	Windows		w;
-	QoeSink		sink;
-	QoeMetrics	m;
-	int64_t		first_ts;
-	int64_t		last_ts;
 	__int128	s0;
 	__int128	nb;
-	size_t		i;
-	int64_t		k;
-	int32_t		c;
-
-	if (width_us <= 0 || width_us > MAX_WIDTH_US)
-		return "bucket width out of range";
-
-	qoe_buffer_canonicalize(b);
-	if (!qoe_buffer_ts_range(b, &first_ts, &last_ts))
-		return NULL;
 
 	s0 = aligned_start(first_ts, width_us);
 	nb = (aligned_start(last_ts, width_us) - s0) / width_us + 1;
@@ -320,47 +306,56 @@ qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
 	if (s0 < QOE_TS_MIN_VALID)
 		return QOE_WINDOWS_ERR_RANGE;
 
-	memset(&w, 0, sizeof(w));
-	w.a = b->alloc;
-	w.width = width_us;
-	w.start0 = (int64_t) s0;
-	w.nbuckets = (int64_t) nb;
-	w.bk = w.a->alloc(w.a->ctx, (size_t) w.nbuckets * sizeof(Bucket));
-	memset(w.bk, 0, (size_t) w.nbuckets * sizeof(Bucket));
+	memset(w, 0, sizeof(*w));
+	w->a = a;
+	w->width = width_us;
+	w->start0 = (int64_t) s0;
+	w->nbuckets = (int64_t) nb;
+	w->bk = a->alloc(a->ctx, (size_t) w->nbuckets * sizeof(Bucket));
+	memset(w->bk, 0, (size_t) w->nbuckets * sizeof(Bucket));
 
-	memset(&sink, 0, sizeof(sink));
-	sink.arg = &w;
-	sink.span = on_span;
-	sink.episode = on_episode;
-	sink.session = on_session;
-	qoe_replay(b, p, &m, &sink);
-	flush_run(&w);
+	memset(sink, 0, sizeof(*sink));
+	sink->arg = w;
+	sink->span = on_span;
+	sink->episode = on_episode;
+	sink->session = on_session;
+	return NULL;
+}
 
-	/* concurrency sweep */
-	sort_changes(&w);
+/* the concurrency sweep, then one row per bucket */
+static void
+windows_end(Windows *w, void (*emit) (void *arg, const QoeWindowRow *row),
+			void *arg)
+{
+	size_t		i;
+	int64_t		k;
+	int32_t		c;
+
+	flush_run(w);
+	sort_changes(w);
 	c = 0;
-	for (i = 0; i < w.nchg;)
+	for (i = 0; i < w->nchg;)
 	{
-		int64_t		t = w.chg[i].ts;
+		int64_t		t = w->chg[i].ts;
 		Bucket	   *bk;
 
 		if (i > 0)
-			account(&w, w.chg[i - 1].ts, t, c);
-		while (i < w.nchg && w.chg[i].ts == t)
-			c += w.chg[i++].delta;
-		bk = &w.bk[bucket_of(&w, t)];
+			account(w, w->chg[i - 1].ts, t, c);
+		while (i < w->nchg && w->chg[i].ts == t)
+			c += w->chg[i++].delta;
+		bk = &w->bk[bucket_of(w, t)];
 		if (c > bk->peak)
 			bk->peak = c;
 	}
 
-	for (k = 0; k < w.nbuckets; k++)
+	for (k = 0; k < w->nbuckets; k++)
 	{
-		Bucket	   *bk = &w.bk[k];
+		Bucket	   *bk = &w->bk[k];
 		QoeWindowRow row;
 
-		row.bucket_start = bucket_start(&w, k);
+		row.bucket_start = bucket_start(w, k);
 		row.concurrent_peak = bk->peak;
-		row.concurrent_avg = bk->conc_us / (double) w.width;
+		row.concurrent_avg = bk->conc_us / (double) w->width;
 		row.play_time = (double) bk->play_us / 1e6;
 		row.buffer_count = bk->buffer_count;
 		row.buffer_time = (double) bk->buffer_us / 1e6;
@@ -375,8 +370,61 @@ qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
 			qoe_interrupt_hook();
 	}
 
-	if (w.chg)
-		w.a->free(w.a->ctx, w.chg);
-	w.a->free(w.a->ctx, w.bk);
+	if (w->chg)
+		w->a->free(w->a->ctx, w->chg);
+	w->a->free(w->a->ctx, w->bk);
+}
+
+const char *
+qoe_windows(QoeBuffer *b, const QoeParams *p, int64_t width_us,
+			void (*emit) (void *arg, const QoeWindowRow *row), void *arg)
+{
+	Windows		w;
+	QoeSink		sink;
+	QoeMetrics	m;
+	int64_t		first_ts;
+	int64_t		last_ts;
+	const char *err;
+
+	if (width_us <= 0 || width_us > MAX_WIDTH_US)
+		return "bucket width out of range";
+
+	qoe_buffer_canonicalize(b);
+	if (!qoe_buffer_ts_range(b, &first_ts, &last_ts))
+		return NULL;
+	err = windows_begin(&w, &sink, b->alloc, width_us, first_ts, last_ts);
+	if (err != NULL)
+		return err;
+	qoe_replay(b, p, &m, &sink);
+	windows_end(&w, emit, arg);
+	return NULL;
+}
+
+/*
+ * The same over a value read in pieces: sessions are replayed a piece at a
+ * time (whole session keys, in key order, as qoe_replay takes them), so the
+ * figures are those of qoe_windows over the whole buffer, bit for bit, and
+ * only one piece of events is ever in memory.
+ */
+const char *
+qoe_windows_serial(QoeSerialReader *r, QoeBuffer *piece, size_t piece_events,
+				   const QoeParams *p, int64_t width_us,
+				   void (*emit) (void *arg, const QoeWindowRow *row), void *arg)
+{
+	Windows		w;
+	QoeSink		sink;
+	QoeMetrics	m;
+	const char *err;
+
+	if (width_us <= 0 || width_us > MAX_WIDTH_US)
+		return "bucket width out of range";
+	if (r->nevents == 0)
+		return NULL;
+	err = windows_begin(&w, &sink, piece->alloc, width_us, r->first_ts, r->last_ts);
+	if (err != NULL)
+		return err;
+	while (qoe_serial_next(r, piece, piece_events))
+		qoe_replay(piece, p, &m, &sink);
+	windows_end(&w, emit, arg);
 	return NULL;
 }

@@ -15,6 +15,9 @@
 
 PG_FUNCTION_INFO_V1(qoe_windows_srf);
 
+/* events replayed at a time (whole sessions): 2 MB of buffer */
+#define WINDOWS_PIECE_EVENTS 65536
+
 typedef struct WindowSink
 {
 	Tuplestorestate *store;
@@ -73,6 +76,8 @@ qoe_windows_srf(PG_FUNCTION_ARGS)
 	int64		width = bucket_width(PG_GETARG_INTERVAL_P(1));
 	QoeAllocator alloc;
 	QoeBuffer	buf;
+	QoeSerialReader reader;
+	struct varlena *v;
 	QoeParams	params;
 	WindowSink	sink;
 	const char *err;
@@ -81,10 +86,23 @@ qoe_windows_srf(PG_FUNCTION_ARGS)
 	sink.store = rsinfo->setResult;
 	sink.tupdesc = rsinfo->setDesc;
 
+	/*
+	 * The timeline is checked whole, then replayed a piece at a time: a
+	 * timeline of millions of events is never copied into one buffer.
+	 */
 	qoe_pg_allocator_init(&alloc, CurrentMemoryContext);
-	qoe_pg_timeline_decode(PG_GETARG_DATUM(0), &buf, &alloc);
+	qoe_buffer_init(&buf, &alloc);
+	v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0));
+	err = qoe_serial_open(&reader, (const unsigned char *) VARDATA_ANY(v),
+						  VARSIZE_ANY_EXHDR(v), &buf);
+	if (err != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt qoe_timeline value"),
+				 errdetail("%s", qoe_pg_sentence(err))));
 	qoe_pg_params(&params);
-	err = qoe_windows(&buf, &params, width, window_row, &sink);
+	err = qoe_windows_serial(&reader, &buf, WINDOWS_PIECE_EVENTS, &params,
+							 width, window_row, &sink);
 	if (err != NULL && strcmp(err, QOE_WINDOWS_ERR_TOO_MANY) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),

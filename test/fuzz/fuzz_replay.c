@@ -549,7 +549,19 @@ typedef struct WinCheck
 	int64_t		first_start;
 	double		play, buffer;
 	int64_t		buffers, started;
+	uint64_t	digest;			/* of every field of every row */
 } WinCheck;
+
+static void
+digest_bytes(uint64_t *h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ c[i]) * UINT64_C(0x100000001b3);
+}
+
+static unsigned char *serialize(const QoeBuffer *b, size_t *len);
 
 static void
 win_emit(void *arg, const QoeWindowRow *r)
@@ -578,6 +590,20 @@ win_emit(void *arg, const QoeWindowRow *r)
 	w->buffer += r->buffer_time;
 	w->buffers += r->buffer_count;
 	w->started += r->sessions_started;
+	digest_bytes(&w->digest, &r->bucket_start, sizeof(r->bucket_start));
+	digest_bytes(&w->digest, &r->concurrent_peak, sizeof(r->concurrent_peak));
+	digest_bytes(&w->digest, &r->concurrent_avg, sizeof(r->concurrent_avg));
+	digest_bytes(&w->digest, &r->play_time, sizeof(r->play_time));
+	digest_bytes(&w->digest, &r->buffer_count, sizeof(r->buffer_count));
+	digest_bytes(&w->digest, &r->buffer_time, sizeof(r->buffer_time));
+	digest_bytes(&w->digest, &r->has_bitrate, sizeof(r->has_bitrate));
+	if (r->has_bitrate)
+	{
+		digest_bytes(&w->digest, &r->avg_bitrate, sizeof(r->avg_bitrate));
+		digest_bytes(&w->digest, &r->min_bitrate, sizeof(r->min_bitrate));
+		digest_bytes(&w->digest, &r->max_bitrate, sizeof(r->max_bitrate));
+	}
+	digest_bytes(&w->digest, &r->sessions_started, sizeof(r->sessions_started));
 }
 
 static void
@@ -593,6 +619,24 @@ check_windows(QoeBuffer *b, const QoeMetrics *m, int p)
 		w.width = (span / 1000 / QOE_USECS_PER_SEC + 1) * QOE_USECS_PER_SEC;
 	err = qoe_windows(b, param_set(p), w.width, win_emit, &w);
 	CHECK(err == NULL);
+
+	/* read from the serialized form in pieces: the same rows */
+	{
+		WinCheck	w2 = {0};
+		size_t		len;
+		unsigned char *bin = serialize(b, &len);
+		QoeSerialReader r;
+		QoeBuffer	piece;
+
+		w2.width = w.width;
+		qoe_buffer_init(&piece, &qoe_malloc_allocator);
+		CHECK(qoe_serial_open(&r, bin, len, &piece) == NULL);
+		CHECK(qoe_windows_serial(&r, &piece, (size_t) (1 + p * 3), param_set(p),
+								 w2.width, win_emit, &w2) == NULL);
+		CHECK(w2.nrows == w.nrows && w2.digest == w.digest);
+		qoe_buffer_free(&piece);
+		free(bin);
+	}
 	if (!m->has_ts)
 	{
 		CHECK(w.nrows == 0);
@@ -737,9 +781,33 @@ fuzz_binary(const uint8_t *data, size_t size)
 	for (int canon = 0; canon <= 1; canon++)
 	{
 		QoeBuffer	b;
+		const char *err;
 
 		qoe_buffer_init(&b, &qoe_malloc_allocator);
-		if (qoe_buffer_deserialize(&b, data, size, canon) == NULL)
+		err = qoe_buffer_deserialize(&b, data, size, canon);
+		if (canon)
+		{
+			/* the piecewise reader accepts and refuses the same values */
+			QoeBuffer	piece;
+			QoeSerialReader r;
+			const char *err2;
+			size_t		n = 0;
+
+			qoe_buffer_init(&piece, &qoe_malloc_allocator);
+			err2 = qoe_serial_open(&r, data, size, &piece);
+			CHECK((err == NULL) == (err2 == NULL));
+			CHECK(err == NULL || strcmp(err, err2) == 0);
+			while (err2 == NULL && qoe_serial_next(&r, &piece, 5))
+			{
+				CHECK(n + piece.nevents <= b.nevents);
+				CHECK(memcmp(piece.events, b.events + n,
+							 piece.nevents * sizeof(QoeEvent)) == 0);
+				n += piece.nevents;
+			}
+			CHECK(err2 != NULL || n == b.nevents);
+			qoe_buffer_free(&piece);
+		}
+		if (err == NULL)
 			fuzz_loaded(&b);
 		qoe_buffer_free(&b);
 	}

@@ -31,12 +31,66 @@ emit(void *arg, const QoeWindowRow *r)
 	nrows++;
 }
 
+static int
+same_row(const QoeWindowRow *x, const QoeWindowRow *y)
+{
+	return x->bucket_start == y->bucket_start &&
+		x->concurrent_peak == y->concurrent_peak &&
+		memcmp(&x->concurrent_avg, &y->concurrent_avg, sizeof(double)) == 0 &&
+		memcmp(&x->play_time, &y->play_time, sizeof(double)) == 0 &&
+		x->buffer_count == y->buffer_count &&
+		memcmp(&x->buffer_time, &y->buffer_time, sizeof(double)) == 0 &&
+		x->has_bitrate == y->has_bitrate &&
+		(!x->has_bitrate ||
+		 (memcmp(&x->avg_bitrate, &y->avg_bitrate, sizeof(double)) == 0 &&
+		  x->min_bitrate == y->min_bitrate && x->max_bitrate == y->max_bitrate)) &&
+		x->sessions_started == y->sessions_started;
+}
+
+/*
+ * qoe_windows over the serialized form of b, read piece events at a time
+ * (qoe_windows_serial): the rows of qoe_windows(b), bit for bit
+ */
+static int
+serial_path_agrees(QoeBuffer *b, int64_t width, size_t piece, const char *err_whole)
+{
+	QoeWindowRow keep[64];
+	int			nkeep = nrows < 64 ? nrows : 64;
+	int			nwhole = nrows;
+	size_t		len;
+	unsigned char *bin;
+	QoeSerialReader r;
+	QoeBuffer	pb;
+	const char *err;
+	int			ok;
+
+	memcpy(keep, rows, sizeof(QoeWindowRow) * (size_t) nkeep);
+	qoe_buffer_canonicalize(b);
+	len = qoe_buffer_serialized_size(b);
+	bin = malloc(len);
+	qoe_buffer_serialize(b, bin);
+	qoe_buffer_init(&pb, &qoe_malloc_allocator);
+	ok = qoe_serial_open(&r, bin, len, &pb) == NULL;
+	nrows = 0;
+	err = qoe_windows_serial(&r, &pb, piece, &qoe_default_params, width, emit, NULL);
+	ok = ok && err == err_whole && nrows == nwhole;
+	for (int i = 0; ok && i < nkeep; i++)
+		ok = same_row(&keep[i], &rows[i]);
+	qoe_buffer_free(&pb);
+	free(bin);
+	/* leave the rows of the whole-buffer run for the caller */
+	memcpy(rows, keep, sizeof(QoeWindowRow) * (size_t) nkeep);
+	nrows = nwhole;
+	return ok;
+}
+
 static const char *
 run(const Ev *ev, int n, double width_s)
 {
 	QoeBuffer	b;
 	const char *err;
 	int			i;
+	int64_t		width = (int64_t) (width_s * 1e6);
 
 	nrows = 0;
 	qoe_buffer_init(&b, &qoe_malloc_allocator);
@@ -45,9 +99,78 @@ run(const Ev *ev, int n, double width_s)
 					   isnan(ev[i].pos), isnan(ev[i].pos) ? 0 : ev[i].pos,
 					   isnan(ev[i].value), isnan(ev[i].value) ? 0 : ev[i].value,
 					   ev[i].key, ev[i].key ? strlen(ev[i].key) : 0);
-	err = qoe_windows(&b, &qoe_default_params, (int64_t) (width_s * 1e6), emit, NULL);
+	err = qoe_windows(&b, &qoe_default_params, width, emit, NULL);
+	if (width > 0)
+		unit_report(serial_path_agrees(&b, width, 1, err) &&
+					serial_path_agrees(&b, width, 3, err),
+					__FILE__, __LINE__, "read in pieces: the same rows");
 	qoe_buffer_free(&b);
 	return err;
+}
+
+/*
+ * Many interleaved sessions (and NULL keys), read in pieces of several
+ * sizes: the same rows as the whole buffer; a value that is not canonical,
+ * or is cut short, is refused by qoe_serial_open.
+ */
+static void
+test_pieces(void)
+{
+	QoeBuffer	b;
+	uint64_t	x = 12345;
+	char		key[16];
+	static const size_t pieces[] = {1, 2, 7, 100, 65536};
+	size_t		len;
+	unsigned char *bin;
+	QoeSerialReader r;
+	QoeBuffer	pb;
+
+	qoe_buffer_init(&b, &qoe_malloc_allocator);
+	for (int i = 0; i < 6000; i++)
+	{
+		int			kn,
+					kind;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		kn = (int) ((x >> 33) % 120);
+		kind = (int) ((x >> 20) % QOE_NKINDS);
+		snprintf(key, sizeof(key), "s%03d", kn);
+		qoe_buffer_add(&b, false, S((double) ((x >> 40) % 7200)), kind,
+					   (x >> 13) % 3 == 0, (double) ((x >> 45) % 600), kind != QOE_BITRATE && (x >> 9) % 2,
+					   (double) (1 + (x >> 50) % 5) * 1e6, kn < 110 ? key : NULL,
+					   kn < 110 ? strlen(key) : 0);
+	}
+	nrows = 0;
+	CHECK(qoe_windows(&b, &qoe_default_params, INT64_C(60000000), emit, NULL) == NULL);
+	CHECK_INT(nrows, 120);
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++)
+		unit_report(serial_path_agrees(&b, INT64_C(60000000), pieces[i], NULL),
+					__FILE__, __LINE__, "many sessions read in pieces: the same rows");
+
+	len = qoe_buffer_serialized_size(&b);
+	bin = malloc(len);
+	qoe_buffer_serialize(&b, bin);
+	bin[4] = 0;					/* not flagged canonical */
+	qoe_buffer_init(&pb, &qoe_malloc_allocator);
+	CHECK_STR(qoe_serial_open(&r, bin, len, &pb), "data is not in canonical form");
+	qoe_buffer_free(&pb);
+	bin[4] = 1;
+	qoe_buffer_init(&pb, &qoe_malloc_allocator);
+	CHECK_STR(qoe_serial_open(&r, bin, len - 1, &pb), "truncated data");
+	qoe_buffer_free(&pb);
+	/* the first two events swapped */
+	{
+		unsigned char t[32];
+
+		memcpy(t, bin + 56, 32);
+		memcpy(bin + 56, bin + 88, 32);
+		memcpy(bin + 88, t, 32);
+	}
+	qoe_buffer_init(&pb, &qoe_malloc_allocator);
+	CHECK_STR(qoe_serial_open(&r, bin, len, &pb), "events are not in canonical order");
+	qoe_buffer_free(&pb);
+	free(bin);
+	qoe_buffer_free(&b);
 }
 
 #define RUN(arr, w) run(arr, (int) (sizeof(arr) / sizeof(arr[0])), w)
@@ -55,6 +178,7 @@ run(const Ev *ev, int n, double width_s)
 int
 main(void)
 {
+	test_pieces();
 	/* one viewer leaves as another joins: peak 1, not 2 */
 	{
 		Ev			e[] = {{0, QOE_PLAY, 0, NUL, "a"}, {60, QOE_ENDED, 60, NUL, "a"},
