@@ -134,6 +134,10 @@ CREATE TEMP TABLE so_sort_user AS
   SELECT user_id, qoe_stats(ts, event, pos, val, sess)::text AS s,
          qoe_timeline(ts, event, pos, val, sess)::text AS t
   FROM qoe_so_ev GROUP BY user_id;
+CREATE TEMP TABLE so_sort_video AS
+  SELECT video, qoe_stats(ts, event, pos, val, sess)::text AS s,
+         qoe_timeline(ts, event, pos, val, sess)::text AS t
+  FROM qoe_so_ev GROUP BY video;
 RESET enable_hashagg;
 SELECT (SELECT count(*) FROM so_hash_sess) AS session_groups,
        (SELECT count(*) FROM (SELECT * FROM so_hash_sess EXCEPT SELECT * FROM so_sort_sess) x)
@@ -162,6 +166,18 @@ SELECT (SELECT count(*) FROM (SELECT sess, qoe_stats(ts, event, pos, val, sess):
                                      qoe_timeline(ts, event, pos, val, sess)::text AS t
                               FROM qoe_so_ev GROUP BY user_id EXCEPT SELECT * FROM so_sort_user) y) AS user_differences,
        (SELECT qoe_stats(ts, event, pos, val, sess)::text FROM qoe_so_ev) = (SELECT s FROM so_one) AS all_equal;
+-- Per video, each worker's part of a group is larger than 8 kB: sent as a
+-- canonical event buffer, merged by the leader in one pass.  With a tiny
+-- work_mem the leader's hash aggregate also spills: rows of groups it does
+-- not hold are deserialized and set aside, and come back in a later pass.
+SET work_mem = '64kB';
+EXPLAIN (COSTS OFF) SELECT video, qoe_stats(ts, event, pos, val, sess) FROM qoe_so_ev GROUP BY video;
+SELECT count(*) AS video_differences
+FROM (SELECT video, qoe_stats(ts, event, pos, val, sess)::text AS s,
+             qoe_timeline(ts, event, pos, val, sess)::text AS t
+      FROM qoe_so_ev GROUP BY video
+      EXCEPT SELECT * FROM so_sort_video) x;
+RESET work_mem;
 RESET enable_sort;
 RESET parallel_leader_participation;
 RESET max_parallel_workers_per_gather;

@@ -4,11 +4,14 @@
  *	  Aggregate support: transition functions (column, row and rollup
  *	  forms), combine, serialize/deserialize and the final functions.
  *
- * The transition state starts as a compact log of the rows (QoeLog, about
- * 13 bytes per event, one allocation in the aggregate context) and becomes
- * an event buffer (QoeAggState) when the group outgrows
- * QOE_STATE_LOG_LIMIT bytes; see qoe_pg.h.  Final functions decode a log
- * into a temporary buffer, and may canonicalise a buffer state in place
+ * The transition state of the row forms is a compact log of the rows
+ * (QoeLog, about 13 bytes per event, one allocation in the aggregate
+ * context), whatever the group's size: appending is a few sequential
+ * writes.  rollup() and combined large states are event buffers
+ * (QoeAggState); see qoe_pg.h.  A log larger than QOE_STATE_LOG_LIMIT bytes
+ * is serialized as a canonical buffer (decoded and sorted in the parallel
+ * worker), which the leader merges in one pass.  Final functions decode a
+ * log into a temporary buffer, and may canonicalise a buffer state in place
  * (this does not change its meaning); either way the state stays usable,
  * so the aggregates work as window functions.
  *
@@ -143,8 +146,8 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
 
 /*
  * Add one row to a transition state (NULL: none yet) living in cxt; returns
- * the state's new address.  Groups start as a compact log and become an
- * event buffer when the log outgrows QOE_STATE_LOG_LIMIT bytes.
+ * the state's new address.  Groups are compact logs (a buffer state, which
+ * only combining makes, takes the row as it is).
  */
 static QoeAggState *log_to_state(QoeLog *log, MemoryContext cxt);
 
@@ -716,6 +719,31 @@ qoe_agg_trans_timeline(PG_FUNCTION_ARGS)
  * Combine, serialize, deserialize
  * ---------------------------------------------------------------------
  */
+/*
+ * Merge src into a buffer state.  Canonical partial states of comparable
+ * size are merged in one linear pass that keeps the result canonical
+ * (state1 is put in canonical form first when it is not: a small log
+ * combined earlier).  A much smaller one is appended, and the final step
+ * sorts: merging a few large states stays linear, and many small ones
+ * (partitionwise aggregation over many partitions) do not copy the large
+ * state again each time.
+ */
+static void
+merge_buffers(QoeAggState *state1, QoeBuffer *src)
+{
+	QoeBuffer  *dst = &state1->buf;
+
+	if (src->canonical && src->nevents > 0 &&
+		src->nevents >= dst->nevents / 4)
+	{
+		qoe_buffer_canonicalize(dst);
+		qoe_buffer_canonicalize(src);
+		qoe_buffer_merge_canonical(dst, src);
+	}
+	else
+		qoe_buffer_merge(dst, src);
+}
+
 Datum
 qoe_agg_combine(PG_FUNCTION_ARGS)
 {
@@ -732,8 +760,9 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 	}
 
 	/*
-	 * st2 may live in a short-lived context (e.g. freshly deserialized), so
-	 * never adopt it: copy what is kept into the aggregate context.
+	 * st2 may live in a short-lived context (freshly deserialized): what is
+	 * kept is copied into the aggregate context, or (a large buffer state)
+	 * its own context is moved there, below.
 	 */
 	if (*(uint32 *) st2 == QOE_STATE_LOG &&
 		(st1 == NULL || *(uint32 *) st1 == QOE_STATE_LOG))
@@ -759,34 +788,48 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 	}
 
 	/*
-	 * A deserialized buffer state lives in the aggregate context (see
-	 * qoe_agg_deserialize): the first one is adopted, and the others are
-	 * merged and freed.  Partial states are canonical (qoe_agg_serialize),
-	 * so merging them is one linear pass that keeps the result canonical.
+	 * A deserialized buffer state has a memory context of its own, a child
+	 * of the per-tuple context (see qoe_agg_deserialize): the first one is
+	 * adopted by moving that context under the aggregate context, and the
+	 * others are merged and their context deleted.
 	 */
 	if (*(uint32 *) st2 == QOE_STATE_BUFFER &&
-		((QoeAggState *) st2)->deserialized)
+		((QoeAggState *) st2)->own_cxt != NULL)
 	{
 		QoeAggState *state2 = (QoeAggState *) st2;
+		MemoryContext cxt2 = state2->own_cxt;
 
 		/*
 		 * Only a canonical state is adopted: its keys were checked to be
 		 * distinct.  Merging any other into an empty state interns its keys
 		 * (a forged state may name one key twice).
 		 */
-		if (st1 == NULL && state2->buf.canonical &&
-			GetMemoryChunkContext(state2) == aggcontext)
+		if (st1 == NULL && state2->buf.canonical)
 		{
-			state2->deserialized = false;
+			MemoryContextSetParent(cxt2, aggcontext);
+			state2->own_cxt = NULL;
 			PG_RETURN_POINTER(state2);
 		}
 		state1 = state_as_buffer(st1, aggcontext);
-		if (state1->buf.canonical && state2->buf.canonical)
-			qoe_buffer_merge_canonical(&state1->buf, &state2->buf);
-		else
-			qoe_buffer_merge(&state1->buf, &state2->buf);
-		qoe_buffer_free(&state2->buf);
-		pfree(state2);
+		merge_buffers(state1, &state2->buf);
+		MemoryContextDelete(cxt2);
+		PG_RETURN_POINTER(state1);
+	}
+
+	/* a small log into a canonical buffer: keep it canonical */
+	if (*(uint32 *) st2 == QOE_STATE_LOG && st1 != NULL &&
+		*(uint32 *) st1 == QOE_STATE_BUFFER &&
+		((QoeAggState *) st1)->buf.canonical)
+	{
+		QoeAllocator a;
+		QoeBuffer	b;
+
+		state1 = (QoeAggState *) st1;
+		qoe_pg_allocator_init(&a, CurrentMemoryContext);
+		qoe_buffer_init(&b, &a);
+		qoe_log_to_buffer((const QoeLog *) st2, &b);
+		merge_buffers(state1, &b);
+		qoe_buffer_free(&b);
 		PG_RETURN_POINTER(state1);
 	}
 
@@ -882,14 +925,14 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 Datum
 qoe_agg_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext;
+	MemoryContext cxt;
 	struct varlena *v;
 	QoeAggState *state;
 	const char *err;
 	const unsigned char *data;
 	size_t		len;
 
-	aggcontext = agg_context(fcinfo, "qoe_agg_deserialize");
+	(void) agg_context(fcinfo, "qoe_agg_deserialize");
 	v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0));
 	data = (const unsigned char *) VARDATA_ANY(v);
 	len = VARSIZE_ANY_EXHDR(v);
@@ -912,20 +955,25 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 	}
 
 	/*
-	 * A buffer state can be large: it is built in the aggregate context, so
-	 * that qoe_agg_combine can adopt it instead of copying it.
+	 * A buffer state can be large.  It gets a memory context of its own, a
+	 * child of the current (per-tuple) context: qoe_agg_combine adopts it
+	 * by moving that context under the aggregate context, instead of
+	 * copying it, or deletes it once merged; and a state combine never
+	 * sees (a spilling hash aggregate deserializes rows of groups it does
+	 * not hold) goes with the per-tuple context.
 	 */
-	state = qoe_pg_state_create(aggcontext);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "qoe_agg partial state",
+								ALLOCSET_DEFAULT_SIZES);
+	state = qoe_pg_state_create(cxt);
 	err = qoe_buffer_deserialize(&state->buf, data, len, false);
 	if (err != NULL)
 	{
-		qoe_buffer_free(&state->buf);
-		pfree(state);
+		MemoryContextDelete(cxt);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid qoe_agg aggregate state: %s", err)));
 	}
-	state->deserialized = true;
+	state->own_cxt = cxt;
 	PG_RETURN_POINTER(state);
 }
 

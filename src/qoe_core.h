@@ -271,14 +271,15 @@ extern bool qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want);
 /* ---------------------------------------------------------------------
  * Compact event log (qoe_buffer.c)
  *
- * The aggregate transition state of small groups: the rows, checked as
+ * The aggregate transition state (of every size): the rows, checked as
  * qoe_buffer_add checks them, appended as variable-length records (about 13
  * bytes for an event with a position: ts as a varint difference from the
  * previous event, position and value only when present, a session key only
  * when it changes).  One allocation, header included, that moves when it
  * grows (the add functions return the new address).  Turning a log into a
- * buffer replays the rows through the same code as qoe_buffer_add, so the
- * result is exactly the buffer the rows would have built.
+ * buffer gives exactly the buffer the rows would have built: the same
+ * events in the same order, keys interned in the same order (in prefetched
+ * batches, see qoe_log_records_to_buffer).
  * ---------------------------------------------------------------------
  */
 typedef struct QoeLog

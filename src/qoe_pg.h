@@ -48,12 +48,14 @@ extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
  * Aggregate transition states come in two forms, told apart by their first
  * 32-bit word:
  *	 - QOE_STATE_LOG: a QoeLog (compact records, one allocation that moves
- *	   as it grows), for groups of up to QOE_STATE_LOG_LIMIT bytes;
+ *	   as it grows): the state of the row forms, at any size; serialized as
+ *	   a copy of its records up to QOE_STATE_LOG_LIMIT bytes, and as a
+ *	   canonical buffer above;
  *	 - QOE_STATE_BUFFER: a QoeAggState, an event buffer and the allocator it
- *	   uses, for larger groups and rollup().
+ *	   uses: rollup(), and large partial states once deserialized.
  * Both live in one memory context: the aggregate context, or for a freshly
  * deserialized log state the context it was deserialized in (a deserialized
- * buffer state is built in the aggregate context, for combine to adopt).  In a
+ * buffer state has a context of its own, own_cxt, for combine to adopt).  In a
  * QoeAggState buf.alloc points at alloc, so that struct must not be moved.
  */
 #define QOE_STATE_LOG		0x31474f4cU /* "LOG1" */
@@ -63,8 +65,9 @@ extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
 typedef struct QoeAggState
 {
 	uint32		tag;			/* QOE_STATE_BUFFER */
-	bool		deserialized;	/* made by qoe_agg_deserialize, not yet
-								 * adopted or merged by qoe_agg_combine */
+	MemoryContext own_cxt;		/* made by qoe_agg_deserialize and not yet
+								 * adopted by qoe_agg_combine: the context
+								 * holding this state and nothing else */
 	QoeAllocator alloc;
 	QoeBuffer	buf;
 } QoeAggState;

@@ -117,5 +117,7 @@ qoe_windows_srf(PG_FUNCTION_ARGS)
 				 errdetail("%s", qoe_pg_sentence(err)),
 				 errhint("Use a wider bucket or a shorter time range.")));
 	qoe_buffer_free(&buf);
+	if ((Pointer) v != DatumGetPointer(PG_GETARG_DATUM(0)))
+		pfree(v);
 	return (Datum) 0;
 }
