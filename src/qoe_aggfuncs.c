@@ -149,8 +149,6 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
  * the state's new address.  Groups are compact logs (a buffer state, which
  * only combining makes, takes the row as it is).
  */
-static QoeAggState *log_to_state(QoeLog *log, MemoryContext cxt);
-
 static void *
 state_add(void *st, MemoryContext cxt, bool ts_isnull, int64 ts, int kind,
 		  bool pos_isnull, double pos, bool value_isnull, double value,
@@ -720,16 +718,16 @@ qoe_agg_trans_timeline(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 /*
- * Merge src into a buffer state.  Canonical partial states of comparable
- * size are merged in one linear pass that keeps the result canonical
- * (state1 is put in canonical form first when it is not: a small log
- * combined earlier).  A much smaller one is appended, and the final step
- * sorts: merging a few large states stays linear, and many small ones
- * (partitionwise aggregation over many partitions) do not copy the large
- * state again each time.
+ * Merge src into a buffer state.  A canonical partial state of comparable
+ * size is merged in one linear pass that keeps the result canonical (dst is
+ * put in canonical form first when it is not: a small log appended
+ * earlier).  A much smaller one, or one not canonical, is appended, and the
+ * final step sorts: merging a few large states stays linear, and many small
+ * ones (partitionwise aggregation over many partitions) do not copy the
+ * large state again each time.
  */
 static void
-merge_buffers(QoeAggState *state1, QoeBuffer *src)
+merge_buffers(QoeAggState *state1, const QoeBuffer *src)
 {
 	QoeBuffer  *dst = &state1->buf;
 
@@ -737,7 +735,6 @@ merge_buffers(QoeAggState *state1, QoeBuffer *src)
 		src->nevents >= dst->nevents / 4)
 	{
 		qoe_buffer_canonicalize(dst);
-		qoe_buffer_canonicalize(src);
 		qoe_buffer_merge_canonical(dst, src);
 	}
 	else
@@ -816,23 +813,6 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(state1);
 	}
 
-	/* a small log into a canonical buffer: keep it canonical */
-	if (*(uint32 *) st2 == QOE_STATE_LOG && st1 != NULL &&
-		*(uint32 *) st1 == QOE_STATE_BUFFER &&
-		((QoeAggState *) st1)->buf.canonical)
-	{
-		QoeAllocator a;
-		QoeBuffer	b;
-
-		state1 = (QoeAggState *) st1;
-		qoe_pg_allocator_init(&a, CurrentMemoryContext);
-		qoe_buffer_init(&b, &a);
-		qoe_log_to_buffer((const QoeLog *) st2, &b);
-		merge_buffers(state1, &b);
-		qoe_buffer_free(&b);
-		PG_RETURN_POINTER(state1);
-	}
-
 	state1 = state_as_buffer(st1, aggcontext);
 	if (*(uint32 *) st2 == QOE_STATE_LOG)
 		qoe_log_to_buffer((const QoeLog *) st2, &state1->buf);
@@ -881,30 +861,21 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 	void	   *st;
 	size_t		size;
 	bytea	   *result;
+	QoeAllocator alloc;
+	QoeBuffer	tmp;
+	QoeBuffer  *b;
 
 	(void) agg_context(fcinfo, "qoe_agg_serialize");
 	st = PG_GETARG_POINTER(0);
 
 	/*
-	 * A large log is sent as a canonical buffer: decoding and sorting it
-	 * here runs in each parallel worker, and lets the leader merge the
-	 * partial states in one pass (qoe_buffer_merge_canonical).
+	 * A small log is sent as a copy of its records.  A large one is sent as
+	 * a canonical buffer, like a buffer state: decoding and sorting it here
+	 * runs in each parallel worker, and lets the leader merge the partial
+	 * states in one pass (qoe_buffer_merge_canonical).
 	 */
 	if (*(uint32 *) st == QOE_STATE_LOG &&
-		qoe_log_memory((const QoeLog *) st) > QOE_STATE_LOG_LIMIT)
-	{
-		QoeAllocator a;
-		QoeBuffer	b;
-
-		qoe_pg_allocator_init(&a, CurrentMemoryContext);
-		qoe_buffer_init(&b, &a);
-		qoe_log_to_buffer((const QoeLog *) st, &b);
-		result = serialize_buffer(&b);
-		qoe_buffer_free(&b);
-		PG_RETURN_BYTEA_P(result);
-	}
-
-	if (*(uint32 *) st == QOE_STATE_LOG)
+		qoe_log_memory((const QoeLog *) st) <= QOE_STATE_LOG_LIMIT)
 	{
 		const QoeLog *log = (const QoeLog *) st;
 
@@ -918,8 +889,12 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 		PG_RETURN_BYTEA_P(result);
 	}
 
-	/* its canonical form means the same events */
-	PG_RETURN_BYTEA_P(serialize_buffer(&((QoeAggState *) st)->buf));
+	/* a buffer state's canonical form means the same events */
+	b = state_buffer(st, &tmp, &alloc);
+	result = serialize_buffer(b);
+	if (b == &tmp)
+		qoe_buffer_free(&tmp);
+	PG_RETURN_BYTEA_P(result);
 }
 
 Datum

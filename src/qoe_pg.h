@@ -85,6 +85,9 @@ extern QoeAggState *qoe_pg_state_create(MemoryContext cxt);
  */
 extern void qoe_pg_timeline_decode(Datum d, QoeBuffer *b, const QoeAllocator *alloc);
 
+/* the ERROR for a qoe_timeline value that fails its checks (err says why) */
+extern void qoe_pg_timeline_corrupt(const char *err) pg_attribute_noreturn();
+
 /*
  * Canonicalise b if needed and build a qoe_timeline value from it, palloc'd
  * in the current memory context.  Raises ERROR if it would be too large.

@@ -39,6 +39,15 @@ verify_keys(const QoeBuffer *b)
 }
 
 void
+qoe_pg_timeline_corrupt(const char *err)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("corrupt qoe_timeline value"),
+			 errdetail("%s", qoe_pg_sentence(err))));
+}
+
+void
 qoe_pg_timeline_decode(Datum d, QoeBuffer *b, const QoeAllocator *alloc)
 {
 	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
@@ -50,10 +59,7 @@ qoe_pg_timeline_decode(Datum d, QoeBuffer *b, const QoeAllocator *alloc)
 	if (err != NULL)
 	{
 		qoe_buffer_free(b);
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupt qoe_timeline value"),
-				 errdetail("%s", qoe_pg_sentence(err))));
+		qoe_pg_timeline_corrupt(err);
 	}
 	if ((Pointer) v != DatumGetPointer(d))
 		pfree(v);

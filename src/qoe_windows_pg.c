@@ -96,10 +96,7 @@ qoe_windows_srf(PG_FUNCTION_ARGS)
 	err = qoe_serial_open(&reader, (const unsigned char *) VARDATA_ANY(v),
 						  VARSIZE_ANY_EXHDR(v), &buf);
 	if (err != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupt qoe_timeline value"),
-				 errdetail("%s", qoe_pg_sentence(err))));
+		qoe_pg_timeline_corrupt(err);
 	qoe_pg_params(&params);
 	err = qoe_windows_serial(&reader, &buf, WINDOWS_PIECE_EVENTS, &params,
 							 width, window_row, &sink);
