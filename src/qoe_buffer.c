@@ -345,9 +345,9 @@ key_equals(const QoeBuffer *b, uint32_t k, const char *key, size_t len)
 		(len == 0 || memcmp(b->keydata + b->keyoff[k], key, len) == 0);
 }
 
-/* index of key (interned if new) */
+/* index of key (interned if new); hash: its hash_bytes() if known, or NULL */
 static uint32_t
-intern_key(QoeBuffer *b, const char *key, size_t len)
+intern_key_hashed(QoeBuffer *b, const char *key, size_t len, const uint64_t *hash)
 {
 	uint32_t	k;
 	uint64_t	h = 0;
@@ -374,7 +374,7 @@ intern_key(QoeBuffer *b, const char *key, size_t len)
 
 		if (b->keyhash_cap == 0)
 			build_keyhash(b, (size_t) b->nkeys + 1);
-		h = hash_bytes(key, len);
+		h = hash ? *hash : hash_bytes(key, len);
 		mask = b->keyhash_cap - 1;
 		slot = (uint32_t) h & mask;
 		while (b->keyhash[slot] != 0)
@@ -433,6 +433,12 @@ intern_key(QoeBuffer *b, const char *key, size_t len)
 	}
 	b->lastkey = k;
 	return k;
+}
+
+static inline uint32_t
+intern_key(QoeBuffer *b, const char *key, size_t len)
+{
+	return intern_key_hashed(b, key, len, NULL);
 }
 
 static inline void
@@ -536,6 +542,15 @@ add_count(uint64_t a, uint64_t b)
 		(uint64_t) INT64_MAX : a + b;
 }
 
+/* dst's data-quality counters plus src's */
+static void
+add_counters(QoeBuffer *dst, const QoeBuffer *src)
+{
+	dst->invalid_events = add_count(dst->invalid_events, src->invalid_events);
+	dst->unknown_events = add_count(dst->unknown_events, src->unknown_events);
+	dst->duplicate_events = add_count(dst->duplicate_events, src->duplicate_events);
+}
+
 void
 qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src)
 {
@@ -545,9 +560,7 @@ qoe_buffer_merge(QoeBuffer *dst, const QoeBuffer *src)
 	uint32_t   *map = NULL;
 	size_t		i;
 
-	dst->invalid_events = add_count(dst->invalid_events, src->invalid_events);
-	dst->unknown_events = add_count(dst->unknown_events, src->unknown_events);
-	dst->duplicate_events = add_count(dst->duplicate_events, src->duplicate_events);
+	add_counters(dst, src);
 	if (n == 0)
 		return;
 
@@ -756,6 +769,30 @@ sort_key_indexes_radix(const QoeBuffer *b, uint32_t *idx, size_t n)
 }
 
 /*
+ * Give b a new key table (n keys in arrays of cap entries, len bytes of key
+ * data), freeing the old one and its hash; the events already refer to it.
+ */
+static void
+replace_keys(QoeBuffer *b, char *data, size_t len, uint64_t *off,
+			 uint32_t *lens, uint32_t n, uint32_t cap)
+{
+	const QoeAllocator *a = b->alloc;
+
+	qfree(a, b->keydata);
+	qfree(a, b->keyoff);
+	qfree(a, b->keylen);
+	free_keyhash(b);
+	b->keydata = data;
+	b->keydata_len = len;
+	b->keydata_cap = len ? len : 1;
+	b->keyoff = off;
+	b->keylen = lens;
+	b->nkeys = n;
+	b->keycap = cap;
+	b->lastkey = QOE_NO_KEY;
+}
+
+/*
  * Sort the keys, drop the ones no event references, and renumber the
  * events' keys to the sorted rank.
  */
@@ -847,19 +884,7 @@ canonicalize_keys(QoeBuffer *b)
 			b->events[i].key = rank[b->events[i].key];
 	}
 
-	qfree(a, b->keydata);
-	qfree(a, b->keyoff);
-	qfree(a, b->keylen);
-	free_keyhash(b);
-	b->keydata = newdata;
-	b->keydata_len = total;
-	b->keydata_cap = total ? total : 1;
-	b->keyoff = newoff;
-	b->keylen = newlen;
-	b->nkeys = m;
-	b->keycap = m ? m : 1;
-	b->lastkey = QOE_NO_KEY;
-
+	replace_keys(b, newdata, total, newoff, newlen, m, m ? m : 1);
 	qfree(a, order);
 	qfree(a, rank);
 }
@@ -1326,9 +1351,7 @@ qoe_buffer_merge_canonical(QoeBuffer *dst, const QoeBuffer *src)
 				e2 = 0,
 				o = 0;
 
-	dst->invalid_events = add_count(dst->invalid_events, src->invalid_events);
-	dst->unknown_events = add_count(dst->unknown_events, src->unknown_events);
-	dst->duplicate_events = add_count(dst->duplicate_events, src->duplicate_events);
+	add_counters(dst, src);
 	if (n2 == 0)
 		return;
 
@@ -1416,20 +1439,8 @@ qoe_buffer_merge_canonical(QoeBuffer *dst, const QoeBuffer *src)
 	dst->nevents = o;
 	dst->evcap = add_size(a, n1, n2);
 	if (newoff != NULL)
-	{
-		qfree(a, dst->keydata);
-		qfree(a, dst->keyoff);
-		qfree(a, dst->keylen);
-		free_keyhash(dst);
-		dst->keydata = newdata;
-		dst->keydata_len = total;
-		dst->keydata_cap = total ? total : 1;
-		dst->keyoff = newoff;
-		dst->keylen = newlen;
-		dst->nkeys = m;
-		dst->keycap = (uint32_t) ((size_t) k1 + k2);
-		dst->lastkey = QOE_NO_KEY;
-	}
+		replace_keys(dst, newdata, total, newoff, newlen, m,
+					 (uint32_t) ((size_t) k1 + k2));
 	qfree(a, map1);
 	qfree(a, map2);
 	dst->canonical = true;
@@ -1859,6 +1870,7 @@ qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
 		want = 1;
 	while (r->next < r->nevents)
 	{
+		/* checked by qoe_serial_open; decoded (and normalised) again */
 		(void) serial_event(r->events + r->next * QOE_SERIAL_EVENT, r->nkeys, &ev);
 		/* stop at the end of a key, once enough events are loaded */
 		if (n >= want && ev.key != b->events[n - 1].key)
@@ -1873,7 +1885,7 @@ qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
 }
 
 /* ---------------------------------------------------------------------
- * Compact event log: the transition state of small aggregate groups
+ * Compact event log: the transition state of aggregate groups
  *
  * A log is a header and a byte string of records, appended in arrival
  * order.  Each record starts with a tag byte:
@@ -2273,7 +2285,7 @@ intern_batch_flush(QoeBuffer *b, InternBatch *ib, int want)
 		}
 	}
 	for (i = 0; i < ib->nkeys; i++)
-		k[i] = intern_key(b, ib->key[i], ib->len[i]);
+		k[i] = intern_key_hashed(b, ib->key[i], ib->len[i], &ib->hash[i]);
 	for (i = 0; i < ib->npending; i++)
 		b->events[ib->event[i]].key = k[ib->slot[i]];
 	ib->nkeys = 0;
