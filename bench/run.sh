@@ -15,6 +15,7 @@
 #                 bitrate, heartbeats, buffer_start/buffer_end, pause/resume,
 #                 seek_start/seek_end, ended), 100,000 users, 1,000 videos,
 #                 rows in time order (sessions interleaved, as they arrive);
+#        ev_part  the same events, hash-partitioned by session_id (4);
 #        ev_hour  one hour of 100,000 concurrent sessions, 100 events each;
 #   4. runs every query BENCH_REPS times (default 5) after one warm-up and
 #      prints the median, the ratios and the targets.  Every measured result
@@ -63,6 +64,16 @@ time_query()
 	R[$name]=$(printf '%s\n' "$out" | grep -v '^Time:' | head -n 1)
 	[ -n "${BENCH_KEEP_LOG:-}" ] && printf '%s\n%s\n' "-- $name" "$out" >>"$ROOT/bench/last.log"
 	printf '    %-34s %8.3f s   (%s)\n' "$name" "${T[$name]}" "${R[$name]}"
+}
+
+# same_totals A B: two "count|sum|sum" results, sums equal to 1e-6
+# (float sums taken in another order may differ in the last digits)
+same_totals()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, "|"); split(b, y, "|");
+		d1 = x[2] - y[2]; d2 = x[3] - y[3]; if (d1 < 0) d1 = -d1; if (d2 < 0) d2 = -d2;
+		print (x[1] == y[1] && d1 <= 1e-6 * (x[2] + 1) && d2 <= 1e-6 * (x[3] + 1)) ? "same totals" : "DIFFERENT TOTALS" }'
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
@@ -167,7 +178,16 @@ SELECT 'sess-' || lpad(s::text, 7, '0') AS session_id, ts,
 FROM e
 ORDER BY ts;
 
+-- The same events in a table hash-partitioned by session_id, the layout
+-- on which per-session work splits between processes without any combining
+-- (enable_partitionwise_aggregate): each partition holds whole sessions.
+CREATE UNLOGGED TABLE ev_part (LIKE ev) PARTITION BY HASH (session_id);
+SELECT format('CREATE UNLOGGED TABLE ev_part_%s PARTITION OF ev_part FOR VALUES WITH (MODULUS 4, REMAINDER %s)', r, r)
+FROM generate_series(0, 3) r \gexec
+INSERT INTO ev_part SELECT * FROM ev;
+
 VACUUM ANALYZE ev;
+VACUUM ANALYZE ev_part;
 VACUUM ANALYZE ev_hour;
 SQL
 	say "dataset: $(sql "SELECT format('ev: %s events, %s sessions, %s users, %s videos, %s (table), %s (with indexes/toast); ev_hour: %s events, %s',
@@ -176,7 +196,7 @@ SQL
 		pg_size_pretty(pg_relation_size('ev')), pg_size_pretty(pg_total_relation_size('ev')),
 		(SELECT count(*) FROM ev_hour), pg_size_pretty(pg_relation_size('ev_hour')))")"
 	# warm the cache
-	sql "SELECT count(*) FROM ev; SELECT count(*) FROM ev_hour" >/dev/null
+	sql "SELECT count(*) FROM ev; SELECT count(*) FROM ev_part; SELECT count(*) FROM ev_hour" >/dev/null
 }
 
 # peak anonymous memory (RssAnon, kB) of one backend while it runs a script
@@ -215,6 +235,12 @@ inner_bench()
 	local args="ts, event, \"position\", bitrate"
 
 	build_datasets
+	# what the machine charges for fresh memory and for a second process
+	# (bench/probe.c, built by main; run here, before the queries)
+	if [ -x "${BENCH_PROBE:-}" ]; then
+		PROBE=$("$BENCH_PROBE") || PROBE="probe failed"
+		say "machine probe: $PROBE"
+	fi
 
 	say "1. floor: count(*) per group"
 	time_query count_session "$par" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev GROUP BY 1) q"
@@ -244,12 +270,7 @@ inner_bench()
                extract(epoch FROM lead(ts) OVER (PARTITION BY session_id ORDER BY ts) - ts) AS dt
         FROM ev) x
   GROUP BY session_id) y" 3
-	local same
-	same=$(awk -F'|' -v a="${R[onestep_session]}" -v b="${R[puresql_session]}" 'BEGIN {
-		split(a, x, "|"); split(b, y, "|");
-		d1 = x[2] - y[2]; d2 = x[3] - y[3]; if (d1 < 0) d1 = -d1; if (d2 < 0) d2 = -d2;
-		print (x[1] == y[1] && d1 <= 1e-6 * (x[2] + 1) && d2 <= 1e-6 * (x[3] + 1)) ? "same totals" : "DIFFERENT TOTALS" }')
-	say "    qoe_agg: ${R[onestep_session]}   plain SQL: ${R[puresql_session]}   -> $same"
+	say "    qoe_agg: ${R[onestep_session]}   plain SQL: ${R[puresql_session]}   -> $(same_totals "${R[onestep_session]}" "${R[puresql_session]}")"
 
 	say "5. per session, serial and with 2 workers"
 	time_query stats_session_serial "$ser" "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev GROUP BY 1) q"
@@ -257,14 +278,30 @@ inner_bench()
 	time_query count_session_serial "$ser" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev GROUP BY 1) q"
 	time_query count_session_2w "$par SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev GROUP BY 1) q"
 
+	say "5b. per session on ev_part (hash-partitioned by session_id, partitionwise aggregation), serial and with 2 workers"
+	local pw="SET enable_partitionwise_aggregate = on;"
+	local pq="SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev_part GROUP BY 1) q"
+	local pc="SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev_part GROUP BY 1) q"
+	time_query part_stats_serial "$ser $pw" "$pq"
+	time_query part_stats_2w "$par $pw SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "$pq"
+	time_query part_count_serial "$ser $pw" "$pc"
+	time_query part_count_2w "$par $pw SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "$pc"
+	say "    ev: ${R[stats_session]}   ev_part: ${R[part_stats_2w]}   -> $(same_totals "${R[stats_session]}" "${R[part_stats_2w]}")"
+
 	say "6. one group of all events"
 	time_query count_all "$par" "SELECT count(*) FROM ev"
 	time_query stats_all "$par" "SELECT (s).sessions, (s).play_time FROM (SELECT qoe_stats($args, session_id) s FROM ev) q"
 
 	say "7. windows: one hour, 100,000 concurrent sessions"
 	time_query count_hour "$par" "SELECT count(*) FROM ev_hour"
-	local wq="SELECT count(*), sum(play_time), max(concurrent_peak) FROM qoe_windows((SELECT qoe_timeline(ts, event, \"position\", value, session_id) FROM ev_hour), '1 minute')"
+	# the issue's own form (a LATERAL call on the subquery's timeline), and
+	# the same with the timeline as a scalar subquery (an InitPlan, whose
+	# result PostgreSQL copies into a tuple: one more pass over the value)
+	local wq="SELECT count(*), sum(w.play_time), max(w.concurrent_peak) FROM (SELECT qoe_timeline(ts, event, \"position\", value, session_id) t FROM ev_hour) s, qoe_windows(s.t, '1 minute') w"
+	local wq_init="SELECT count(*), sum(play_time), max(concurrent_peak) FROM qoe_windows((SELECT qoe_timeline(ts, event, \"position\", value, session_id) FROM ev_hour), '1 minute')"
 	time_query windows_hour "$par" "$wq"
+	time_query windows_hour_initplan "$par" "$wq_init"
+	[ "${R[windows_hour]}" = "${R[windows_hour_initplan]}" ] || warn "the two windows forms differ: ${R[windows_hour]} vs ${R[windows_hour_initplan]}"
 	local mem_windows
 	mem_windows=$(peak_rss_kb "$ser $wq;")
 
@@ -290,16 +327,20 @@ inner_bench()
 	row "plain SQL watch+buffer / qoe_stats, per session" "${T[puresql_session]}" "$(ratio "${T[puresql_session]}" "${T[stats_session]}")" ">=" 2.5
 	row "plain SQL / watch_time+buffer_time, per session" "${T[puresql_session]}" "$(ratio "${T[puresql_session]}" "${T[onestep_session]}")" ">=" 2.5
 	row "serial / 2 workers, qoe_stats per session" "${T[stats_session_serial]}" "$(ratio "${T[stats_session_serial]}" "${T[stats_session_2w]}")" ">=" 1.6
+	row "serial / 2 workers, per session, partitioned ev_part" "${T[part_stats_serial]}" "$(ratio "${T[part_stats_serial]}" "${T[part_stats_2w]}")" ">=" 1.6
 	row "one 10M-event group / count(*)" "${T[stats_all]}" "$(ratio "${T[stats_all]}" "${T[count_all]}")" "<=" 3
 	row "windows: timeline + qoe_windows / count(*)" "${T[windows_hour]}" "$(ratio "${T[windows_hour]}" "${T[count_hour]}")" "<=" 2
+	row "windows, scalar-subquery form / count(*)" "${T[windows_hour_initplan]}" "$(ratio "${T[windows_hour_initplan]}" "${T[count_hour]}")" "ref" ""
 	row "transition state, bytes per event" "-" "$per_event" "<=" 32
 	row "reference: array_agg(ts) / count(*), per session" "${T[array_agg_session]}" "$(ratio "${T[array_agg_session]}" "${T[count_session]}")" "ref" ""
 	row "reference: count(*) serial / 2 workers, per session" "${T[count_session_2w]}" "$(ratio "${T[count_session_serial]}" "${T[count_session_2w]}")" "ref" ""
+	row "reference: count(*) serial / 2 workers, ev_part" "${T[part_count_2w]}" "$(ratio "${T[part_count_serial]}" "${T[part_count_2w]}")" "ref" ""
 	row "windows: peak backend memory (serial), MB" "-" "$(awk -v k="$mem_windows" 'BEGIN { printf "%.0f", k / 1024 }')" "<=" 1536
 
 	echo
 	echo "machine: $machine"
 	echo "settings: shared_buffers=2GB work_mem=4GB jit=off max_parallel_workers_per_gather=2 (0 for 'serial'), median of $REPS runs"
+	echo "machine probe: ${PROBE:-not run}"
 	echo "floors: count(*) per session ${T[count_session]} s (serial ${T[count_session_serial]} s), per user ${T[count_user]} s, per video ${T[count_video]} s, all ${T[count_all]} s, ev_hour ${T[count_hour]} s"
 	echo
 	printf '| %-52s | %8s | %7s | %-7s | %-4s |\n' figure "median s" ratio target ""
@@ -323,6 +364,9 @@ main()
 	chmod 755 "$BENCH_DIR"
 	cp "$ROOT/qoe_agg.so" "$BENCH_DIR/qoe_agg.so" && chmod 755 "$BENCH_DIR/qoe_agg.so" || exit 1
 	export BENCH_LIB=$BENCH_DIR/qoe_agg.so
+	if "${CC:-gcc}" -O2 -Wall -Wextra -Werror -o "$BENCH_DIR/probe" "$ROOT/bench/probe.c"; then
+		export BENCH_PROBE=$BENCH_DIR/probe
+	fi
 	trap 'stop_cluster_on_signal; rm -rf "$BENCH_DIR"' EXIT
 	say "starting a throwaway PostgreSQL $PGVER cluster for the benchmark"
 	setsid pg_virtualenv -t -v "$PGVER" -i '--encoding=UTF8 --locale=C.UTF-8' \

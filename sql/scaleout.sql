@@ -166,17 +166,27 @@ SELECT (SELECT count(*) FROM (SELECT sess, qoe_stats(ts, event, pos, val, sess):
                                      qoe_timeline(ts, event, pos, val, sess)::text AS t
                               FROM qoe_so_ev GROUP BY user_id EXCEPT SELECT * FROM so_sort_user) y) AS user_differences,
        (SELECT qoe_stats(ts, event, pos, val, sess)::text FROM qoe_so_ev) = (SELECT s FROM so_one) AS all_equal;
--- Per video, each worker's part of a group is larger than 8 kB: sent as a
--- canonical event buffer, merged by the leader in one pass.  With a tiny
--- work_mem the leader's hash aggregate also spills: rows of groups it does
--- not hold are deserialized and set aside, and come back in a later pass.
+-- Per video, each worker's part of a group is a log of 10-30 kB: sent as
+-- it is under the default qoe_agg.partial_log_limit (256 kB), and as a
+-- canonical event buffer, merged by the leader in one pass, under a limit
+-- of 8 kB.  With a tiny work_mem the leader's hash aggregate also spills:
+-- rows of groups it does not hold are deserialized and set aside, and come
+-- back in a later pass.
 SET work_mem = '64kB';
 EXPLAIN (COSTS OFF) SELECT video, qoe_stats(ts, event, pos, val, sess) FROM qoe_so_ev GROUP BY video;
-SELECT count(*) AS video_differences
+SELECT count(*) AS video_differences_logs
 FROM (SELECT video, qoe_stats(ts, event, pos, val, sess)::text AS s,
              qoe_timeline(ts, event, pos, val, sess)::text AS t
       FROM qoe_so_ev GROUP BY video
       EXCEPT SELECT * FROM so_sort_video) x;
+SET qoe_agg.partial_log_limit = '8kB';
+SELECT count(*) AS video_differences_canonical,
+       (SELECT qoe_stats(ts, event, pos, val, sess)::text FROM qoe_so_ev) = (SELECT s FROM so_one) AS all_equal_canonical
+FROM (SELECT video, qoe_stats(ts, event, pos, val, sess)::text AS s,
+             qoe_timeline(ts, event, pos, val, sess)::text AS t
+      FROM qoe_so_ev GROUP BY video
+      EXCEPT SELECT * FROM so_sort_video) x;
+RESET qoe_agg.partial_log_limit;
 RESET work_mem;
 RESET enable_sort;
 RESET parallel_leader_participation;

@@ -8,7 +8,7 @@
  * (QoeLog, about 13 bytes per event, one allocation in the aggregate
  * context), whatever the group's size: appending is a few sequential
  * writes.  rollup() and combined large states are event buffers
- * (QoeAggState); see qoe_pg.h.  A log larger than QOE_STATE_LOG_LIMIT bytes
+ * (QoeAggState); see qoe_pg.h.  A log larger than qoe_agg.partial_log_limit
  * is serialized as a canonical buffer (decoded and sorted in the parallel
  * worker), which the leader merges in one pass.  Final functions decode a
  * log into a temporary buffer, and may canonicalise a buffer state in place
@@ -849,7 +849,7 @@ serialize_buffer(QoeBuffer *b)
 	size = qoe_buffer_serialized_size(b);
 	if (size > MaxAllocSize - VARHDRSZ)
 		serial_too_large(size);
-	result = (bytea *) palloc(size + VARHDRSZ);
+	result = (bytea *) qoe_pg_alloc_large(CurrentMemoryContext, size + VARHDRSZ);
 	SET_VARSIZE(result, size + VARHDRSZ);
 	qoe_buffer_serialize(b, (unsigned char *) VARDATA(result));
 	return result;
@@ -869,20 +869,21 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 	st = PG_GETARG_POINTER(0);
 
 	/*
-	 * A small log is sent as a copy of its records.  A large one is sent as
-	 * a canonical buffer, like a buffer state: decoding and sorting it here
-	 * runs in each parallel worker, and lets the leader merge the partial
-	 * states in one pass (qoe_buffer_merge_canonical).
+	 * A log up to qoe_agg.partial_log_limit is sent as a copy of its
+	 * records.  A larger one is sent as a canonical buffer, like a buffer
+	 * state: decoding and sorting it here runs in each parallel worker, and
+	 * lets the leader merge the partial states in one pass
+	 * (qoe_buffer_merge_canonical).
 	 */
 	if (*(uint32 *) st == QOE_STATE_LOG &&
-		qoe_log_memory((const QoeLog *) st) <= QOE_STATE_LOG_LIMIT)
+		qoe_log_memory((const QoeLog *) st) <= qoe_pg_partial_log_limit())
 	{
 		const QoeLog *log = (const QoeLog *) st;
 
 		size = 4 + (size_t) log->nbytes;
 		if (size > MaxAllocSize - VARHDRSZ)
 			serial_too_large(size);
-		result = (bytea *) palloc(size + VARHDRSZ);
+		result = (bytea *) qoe_pg_alloc_large(CurrentMemoryContext, size + VARHDRSZ);
 		SET_VARSIZE(result, size + VARHDRSZ);
 		memcpy(VARDATA(result), QOE_LOG_SERIAL_MAGIC, 4);
 		memcpy(VARDATA(result) + 4, log->data, (size_t) log->nbytes);

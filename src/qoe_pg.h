@@ -41,15 +41,22 @@ extern char *qoe_pg_sentence(const char *msg);
 /* replay parameters from the current qoe_agg.* settings */
 extern void qoe_pg_params(QoeParams *p);
 
+/* qoe_agg.partial_log_limit, in bytes */
+extern size_t qoe_pg_partial_log_limit(void);
+
 /* a QoeAllocator that allocates in cxt (huge allocations allowed) */
 extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
+
+/* palloc of a possibly large block, with a huge-page hint past 32 MB */
+extern void *qoe_pg_alloc_large(MemoryContext cxt, size_t size);
+extern void qoe_pg_hint_huge(void *ptr, size_t size);
 
 /*
  * Aggregate transition states come in two forms, told apart by their first
  * 32-bit word:
  *	 - QOE_STATE_LOG: a QoeLog (compact records, one allocation that moves
  *	   as it grows): the state of the row forms, at any size; serialized as
- *	   a copy of its records up to QOE_STATE_LOG_LIMIT bytes, and as a
+ *	   a copy of its records up to qoe_agg.partial_log_limit, and as a
  *	   canonical buffer above;
  *	 - QOE_STATE_BUFFER: a QoeAggState, an event buffer and the allocator it
  *	   uses: rollup(), and large partial states once deserialized.
@@ -60,7 +67,6 @@ extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
  */
 #define QOE_STATE_LOG		0x31474f4cU /* "LOG1" */
 #define QOE_STATE_BUFFER	0x31465542U /* "BUF1" */
-#define QOE_STATE_LOG_LIMIT 8192
 
 typedef struct QoeAggState
 {

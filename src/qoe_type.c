@@ -81,7 +81,7 @@ qoe_pg_timeline_from_buffer(QoeBuffer *b)
 				 errdetail("The timeline would need %zu bytes; the maximum is %zu bytes.",
 						   size, (size_t) (MaxAllocSize - VARHDRSZ)),
 				 errhint("Aggregate over smaller groups (for example per session or per day), or use the one-step aggregates such as watch_time(), which do not build a qoe_timeline value.")));
-	result = (struct varlena *) palloc(size + VARHDRSZ);
+	result = (struct varlena *) qoe_pg_alloc_large(CurrentMemoryContext, size + VARHDRSZ);
 	SET_VARSIZE(result, size + VARHDRSZ);
 	qoe_buffer_serialize(b, (unsigned char *) VARDATA(result));
 	return result;

@@ -7,7 +7,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qoe_agg;
 RESET client_min_messages;
 BEGIN;
-SELECT plan(41);
+SELECT plan(48);
 
 -- The settings exist once the library is loaded (any call loads it).
 SELECT is(sessions('{"version":1,"invalid_events":0,"unknown_events":0,"duplicate_events":0,"events":[]}'::qoe_timeline),
@@ -17,6 +17,7 @@ SELECT is(current_setting('qoe_agg.session_timeout'), '30min', 'session_timeout 
 SELECT is(current_setting('qoe_agg.seek_grace'), '1s', 'seek_grace defaults to 1 s');
 SELECT is(current_setting('qoe_agg.jump_tolerance'), '2s', 'jump_tolerance defaults to 2 s');
 SELECT is(current_setting('qoe_agg.event_aliases'), '', 'event_aliases defaults to empty');
+SELECT is(current_setting('qoe_agg.partial_log_limit'), '256kB', 'partial_log_limit defaults to 256 kB');
 
 -- sqlstate|has a hint|detail of an error, or NULL when the statement works
 CREATE FUNCTION pg_temp.err_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -60,6 +61,13 @@ SELECT throws_ok('SET qoe_agg.jump_tolerance = -0.001', '22023', NULL,
 SELECT alike(pg_temp.err_of('SET qoe_agg.jump_tolerance = -1'), '22023|true|_%',
             'the jump_tolerance error has a detail and a hint');
 
+-- partial_log_limit: negative rejected, zero accepted.
+SELECT throws_ok($$SET qoe_agg.partial_log_limit = '-1kB'$$, '22023',
+                 'invalid value for parameter "qoe_agg.partial_log_limit": -1',
+                 'a negative partial_log_limit is rejected');
+SELECT alike(pg_temp.err_of('SET qoe_agg.partial_log_limit = -1'), '22023|true|_%',
+            'the partial_log_limit error has a detail and a hint');
+
 -- event_aliases: a bad entry is rejected with a message naming it.
 SELECT throws_ok($$SET qoe_agg.event_aliases = 'foo'$$, '22023',
                  'invalid value for parameter "qoe_agg.event_aliases": "foo"',
@@ -89,6 +97,10 @@ SELECT lives_ok($$SET qoe_agg.seek_grace = '500ms'$$, 'seek_grace accepts 500ms'
 SELECT is(current_setting('qoe_agg.seek_grace'), '500ms', 'seek_grace is 500 ms');
 SELECT lives_ok('SET qoe_agg.jump_tolerance = 0', 'jump_tolerance accepts 0');
 SELECT lives_ok('SET qoe_agg.jump_tolerance = 0.5', 'jump_tolerance accepts 0.5');
+SELECT lives_ok('SET qoe_agg.partial_log_limit = 0', 'partial_log_limit accepts 0');
+SELECT lives_ok($$SET qoe_agg.partial_log_limit = '1MB'$$, 'partial_log_limit accepts 1MB');
+SELECT is(current_setting('qoe_agg.partial_log_limit'), '1MB', 'partial_log_limit is 1 MB');
+SELECT lives_ok('RESET qoe_agg.partial_log_limit', 'partial_log_limit resets');
 SELECT lives_ok($$SET qoe_agg.event_aliases = 'vid_start=play, X-Stall = Buffer-Start,,'$$,
                 'event_aliases accepts a list with normalised names and empty entries');
 SELECT lives_ok($$SET qoe_agg.event_aliases = ''$$, 'event_aliases accepts empty');
