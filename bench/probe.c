@@ -6,7 +6,9 @@
  * aggregation on 2 cores).  Built and run by bench/run.sh; prints one line.
  *
  *	 first touch: seconds per GB to fault in and write fresh anonymous
- *				  memory, with 4 kB pages and with MADV_HUGEPAGE;
+ *				  memory, with MADV_NOHUGEPAGE (4 kB pages) and with
+ *				  MADV_HUGEPAGE (2 MB pages where the kernel's THP mode,
+ *				  printed too, allows them);
  *	 rewrite:	  seconds per GB to write the same memory again;
  *	 2 processes: how much more work two CPU-bound processes get done in
  *				  the same time as one (2.00 is perfect scaling), and the
@@ -46,9 +48,8 @@ touch(size_t n, int huge, double *first, double *again)
 		perror("mmap");
 		exit(1);
 	}
-#ifdef MADV_HUGEPAGE
-	if (huge)
-		(void) madvise(p, n, MADV_HUGEPAGE);
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+	(void) madvise(p, n, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #else
 	(void) huge;
 #endif
@@ -114,9 +115,27 @@ run(int k, void (*f) (void))
 	return now() - t0;
 }
 
+/* the first line of a sysfs file, e.g. "always [madvise] never" */
+static void
+sysfs(const char *path, char *out, size_t len)
+{
+	FILE	   *f = fopen(path, "r");
+
+	snprintf(out, len, "?");
+	if (f != NULL)
+	{
+		if (fgets(out, (int) len, f) == NULL)
+			snprintf(out, len, "?");
+		out[strcspn(out, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
 int
 main(void)
 {
+	char		thp[128],
+				defrag[128];
 	size_t		n = 512 * MB;
 	double		f4,
 				a4,
@@ -127,6 +146,8 @@ main(void)
 				m1,
 				m2;
 
+	sysfs("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp));
+	sysfs("/sys/kernel/mm/transparent_hugepage/defrag", defrag, sizeof(defrag));
 	touch(n, 0, &f4, &a4);
 	touch(n, 1, &fh, &ah);
 	c1 = run(1, spin);
@@ -134,7 +155,7 @@ main(void)
 	m1 = run(1, fault);
 	m2 = run(2, fault);
 	printf("first touch %.2f s/GB (4 kB pages), %.2f s/GB (huge pages); rewrite %.2f s/GB; "
-		   "2 processes do %.2fx the work of one (CPU), %.2fx (page faults)\n",
-		   f4 * 2, fh * 2, a4 * 2, 2 * c1 / c2, 2 * m1 / m2);
+		   "2 processes do %.2fx the work of one (CPU), %.2fx (page faults); THP %s, defrag %s\n",
+		   f4 * 2, fh * 2, a4 * 2, 2 * c1 / c2, 2 * m1 / m2, thp, defrag);
 	return 0;
 }

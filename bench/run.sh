@@ -181,7 +181,7 @@ ORDER BY ts;
 -- The same events in a table hash-partitioned by session_id, the layout
 -- on which per-session work splits between processes without any combining
 -- (enable_partitionwise_aggregate): each partition holds whole sessions.
-CREATE UNLOGGED TABLE ev_part (LIKE ev) PARTITION BY HASH (session_id);
+CREATE TABLE ev_part (LIKE ev) PARTITION BY HASH (session_id);
 SELECT format('CREATE UNLOGGED TABLE ev_part_%s PARTITION OF ev_part FOR VALUES WITH (MODULUS 4, REMAINDER %s)', r, r)
 FROM generate_series(0, 3) r \gexec
 INSERT INTO ev_part SELECT * FROM ev;

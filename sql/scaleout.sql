@@ -146,9 +146,9 @@ SELECT (SELECT count(*) FROM so_hash_sess) AS session_groups,
        (SELECT count(*) FROM (SELECT * FROM so_hash_user EXCEPT SELECT * FROM so_sort_user) x)
      + (SELECT count(*) FROM (SELECT * FROM so_sort_user EXCEPT SELECT * FROM so_hash_user) y) AS user_differences;
 
--- Forced parallel aggregation: partial states of small groups (compact
--- form) and large groups (event buffers) serialized by the workers and
--- combined by the leader equal the serial results.  The planner only
+-- Forced parallel aggregation: partial states serialized by the workers
+-- (compact logs; below, under a small qoe_agg.partial_log_limit, also
+-- sorted event buffers) and combined by the leader equal the serial results.  The planner only
 -- aggregates partially when that shrinks what the workers send; with 10
 -- rows per session it would not, so it is told there are 50 sessions.
 ALTER TABLE qoe_so_ev ALTER COLUMN sess SET (n_distinct = 50);

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <float.h>
 #include <math.h>
+#include <errno.h>
 #include <sys/mman.h>
 
 #include "lib/stringinfo.h"
@@ -26,6 +27,7 @@ static int	qoe_session_timeout_ms = 1800000;	/* 30 min */
 static int	qoe_seek_grace_ms = 1000;	/* 1 s */
 static double qoe_jump_tolerance = 2.0; /* seconds */
 static int	qoe_partial_log_limit_kb = 256;
+static bool qoe_huge_pages = true;
 static char *qoe_event_aliases = NULL;
 
 const QoeAliasMap *qoe_pg_alias_map = NULL;
@@ -223,6 +225,17 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							check_partial_log_limit, NULL, NULL);
 
+	DefineCustomBoolVariable("qoe_agg.huge_pages",
+							 "Asks the kernel for transparent huge pages for qoe_agg's blocks of 32 MB and more.",
+							 "Only a hint (madvise MADV_HUGEPAGE) for the large event buffers and serialized "
+							 "states of big groups; it saves page faults, and has no effect where the kernel's "
+							 "transparent huge pages are disabled.",
+							 &qoe_huge_pages,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomStringVariable("qoe_agg.event_aliases",
 							   "Extra event name aliases, as a list of alias=kind entries.",
 							   "Extra aliases override the built-in ones.",
@@ -256,7 +269,7 @@ qoe_pg_params(QoeParams *p)
  * qoe_agg.partial_log_limit in bytes.  Serialized logs up to this size are
  * sent as they are; larger ones as canonical buffers (about 2.3 times the
  * bytes, but decoded and sorted in the worker).  The default is measured
- * (README, "Partial states"): on the benchmark's 10M events, keyed
+ * (README, "Performance"): on the benchmark's 10M events, keyed
  * qoe_stats with 2 workers, logs per worker of 47 kB and 140 kB were
  * 14-22% faster sent as logs, 470 kB and larger 15-40% faster sent sorted.
  * The extra bytes are copied by the worker's Sort, the Gather and the
@@ -265,7 +278,9 @@ qoe_pg_params(QoeParams *p)
 size_t
 qoe_pg_partial_log_limit(void)
 {
-	return qoe_partial_log_limit_kb > 0 ? (size_t) qoe_partial_log_limit_kb * 1024 : 0;
+	uint64		bytes = qoe_partial_log_limit_kb > 0 ? (uint64) qoe_partial_log_limit_kb * 1024 : 0;
+
+	return bytes > (uint64) SIZE_MAX ? SIZE_MAX : (size_t) bytes;
 }
 
 /* ---------------------------------------------------------------------
@@ -275,14 +290,22 @@ qoe_pg_partial_log_limit(void)
  */
 
 /*
- * Ask the kernel to back a large allocation with transparent huge pages
- * (a hint: nothing changes where THP is off or unsupported).  Only blocks
- * of at least QOE_HUGE_HINT bytes, which malloc always maps on their own,
- * so that the hint ends with the block.  First touch of fresh memory is a
- * large part of the cost of big groups (an event buffer, a serialized
+ * qoe_agg.huge_pages: ask the kernel to back blocks of at least
+ * QOE_HUGE_HINT bytes with transparent huge pages (madvise MADV_HUGEPAGE on
+ * the block's 2 MB-aligned interior; nothing else changes where THP is
+ * disabled or MADV_HUGEPAGE does not exist).  First touch of fresh memory
+ * is a large part of the cost of big groups (an event buffer, a serialized
  * state or timeline of hundreds of MB): 2 MB pages take one fault where
- * 4 kB pages take 512; on the benchmark VM a first touch costs 1.0 s/GB
- * with huge pages against 3.3 s/GB without (bench/run.sh prints both).
+ * 4 kB pages take 512.  On the benchmark VM a first touch costs 1.5-1.8
+ * s/GB with huge pages against 2.8-3.7 s/GB without (bench/probe.c), and
+ * the one-group and windows queries ran 25-40% faster with the hint.
+ *
+ * The hint splits the block's mapping, so the kernel cannot grow it in
+ * place (mremap) and glibc's realloc would copy it into memory without the
+ * hint; a large block therefore grows by a new hinted block, a copy and a
+ * free.  The core passes the exact old size of every block it grows (the
+ * capacity it allocated, or less when it shrank its view of an array: never
+ * more than the bytes allocated and never fewer than the bytes in use).
  */
 #define QOE_HUGE_HINT	((size_t) 32 * 1024 * 1024)
 #define QOE_HUGE_PAGE	((uintptr_t) 2 * 1024 * 1024)
@@ -293,13 +316,16 @@ qoe_pg_hint_huge(void *ptr, size_t size)
 #ifdef MADV_HUGEPAGE
 	uintptr_t	start,
 				end;
+	int			save_errno;
 
-	if (ptr == NULL || size < QOE_HUGE_HINT)
+	if (!qoe_huge_pages || ptr == NULL || size < QOE_HUGE_HINT)
 		return;
 	start = ((uintptr_t) ptr + QOE_HUGE_PAGE - 1) & ~(QOE_HUGE_PAGE - 1);
 	end = ((uintptr_t) ptr + size) & ~(QOE_HUGE_PAGE - 1);
+	save_errno = errno;
 	if (end > start)
 		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+	errno = save_errno;
 #else
 	(void) ptr;
 	(void) size;
@@ -324,11 +350,20 @@ qoe_pg_alloc(void *ctx, size_t size)
 static void *
 qoe_pg_realloc(void *ctx, void *ptr, size_t oldsize, size_t newsize)
 {
+	void	   *p;
+
 	if (ptr == NULL)
 		return qoe_pg_alloc_large((MemoryContext) ctx, newsize);
-	ptr = repalloc_huge(ptr, newsize > 0 ? newsize : 1);
-	qoe_pg_hint_huge(ptr, newsize);
-	return ptr;
+	if (!qoe_huge_pages || newsize < QOE_HUGE_HINT)
+		return repalloc_huge(ptr, newsize > 0 ? newsize : 1);
+	/* a wrong old size would copy past the block: refuse it, never crash */
+	if (oldsize > GetMemoryChunkSpace(ptr))
+		elog(ERROR, "qoe_agg: block of at most %zu bytes grown with old size %zu",
+			 GetMemoryChunkSpace(ptr), oldsize);
+	p = qoe_pg_alloc_large(GetMemoryChunkContext(ptr), newsize);
+	memcpy(p, ptr, Min(oldsize, newsize));
+	pfree(ptr);
+	return p;
 }
 
 static void

@@ -876,7 +876,7 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 	 * (qoe_buffer_merge_canonical).
 	 */
 	if (*(uint32 *) st == QOE_STATE_LOG &&
-		qoe_log_memory((const QoeLog *) st) <= qoe_pg_partial_log_limit())
+		4 + (size_t) ((const QoeLog *) st)->nbytes <= qoe_pg_partial_log_limit())
 	{
 		const QoeLog *log = (const QoeLog *) st;
 

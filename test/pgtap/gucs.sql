@@ -7,7 +7,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS qoe_agg;
 RESET client_min_messages;
 BEGIN;
-SELECT plan(48);
+SELECT plan(52);
 
 -- The settings exist once the library is loaded (any call loads it).
 SELECT is(sessions('{"version":1,"invalid_events":0,"unknown_events":0,"duplicate_events":0,"events":[]}'::qoe_timeline),
@@ -18,6 +18,7 @@ SELECT is(current_setting('qoe_agg.seek_grace'), '1s', 'seek_grace defaults to 1
 SELECT is(current_setting('qoe_agg.jump_tolerance'), '2s', 'jump_tolerance defaults to 2 s');
 SELECT is(current_setting('qoe_agg.event_aliases'), '', 'event_aliases defaults to empty');
 SELECT is(current_setting('qoe_agg.partial_log_limit'), '256kB', 'partial_log_limit defaults to 256 kB');
+SELECT is(current_setting('qoe_agg.huge_pages'), 'on', 'huge_pages defaults to on');
 
 -- sqlstate|has a hint|detail of an error, or NULL when the statement works
 CREATE FUNCTION pg_temp.err_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -101,6 +102,10 @@ SELECT lives_ok('SET qoe_agg.partial_log_limit = 0', 'partial_log_limit accepts 
 SELECT lives_ok($$SET qoe_agg.partial_log_limit = '1MB'$$, 'partial_log_limit accepts 1MB');
 SELECT is(current_setting('qoe_agg.partial_log_limit'), '1MB', 'partial_log_limit is 1 MB');
 SELECT lives_ok('RESET qoe_agg.partial_log_limit', 'partial_log_limit resets');
+SELECT lives_ok('SET qoe_agg.huge_pages = off', 'huge_pages accepts off');
+SELECT is(current_setting('qoe_agg.huge_pages'), 'off', 'huge_pages is off');
+SELECT throws_ok($$SET qoe_agg.huge_pages = 'sometimes'$$, '22023', NULL, 'huge_pages takes a boolean');
+RESET qoe_agg.huge_pages;
 SELECT lives_ok($$SET qoe_agg.event_aliases = 'vid_start=play, X-Stall = Buffer-Start,,'$$,
                 'event_aliases accepts a list with normalised names and empty entries');
 SELECT lives_ok($$SET qoe_agg.event_aliases = ''$$, 'event_aliases accepts empty');
