@@ -17,9 +17,9 @@ SELECT timestamptz '2024-01-01 00:00:00+00' + i * interval '1 s' AS ts,
        i::float8 AS pos
 FROM generate_series(0, 1199999) i;
 
-SHOW qoe_agg.huge_pages;
 CREATE TEMP TABLE lb_on AS
 SELECT watch_time(ts, event, pos) AS w, qoe_timeline(ts, event, pos) AS t FROM lb;
+SHOW qoe_agg.huge_pages;	-- the default, once the library is loaded
 SET qoe_agg.huge_pages = off;
 CREATE TEMP TABLE lb_off AS
 SELECT watch_time(ts, event, pos) AS w, qoe_timeline(ts, event, pos) AS t FROM lb;
