@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 #include <errno.h>
 #include <sys/mman.h>
 
@@ -228,8 +230,8 @@ _PG_init(void)
 	DefineCustomBoolVariable("qoe_agg.huge_pages",
 							 "Asks the kernel for transparent huge pages for qoe_agg's blocks of 32 MB and more.",
 							 "Only a hint (madvise MADV_HUGEPAGE) for the large event buffers and serialized "
-							 "states of big groups; it saves page faults, and has no effect where the kernel's "
-							 "transparent huge pages are disabled.",
+							 "states of big groups; it saves page faults. Such blocks then grow by a copy. "
+							 "Nothing changes where the kernel's transparent huge pages are disabled.",
 							 &qoe_huge_pages,
 							 true,
 							 PGC_USERSET,
@@ -292,8 +294,8 @@ qoe_pg_partial_log_limit(void)
 /*
  * qoe_agg.huge_pages: ask the kernel to back blocks of at least
  * QOE_HUGE_HINT bytes with transparent huge pages (madvise MADV_HUGEPAGE on
- * the block's 2 MB-aligned interior; nothing else changes where THP is
- * disabled or MADV_HUGEPAGE does not exist).  First touch of fresh memory
+ * the block's 2 MB-aligned interior; nothing at all changes where THP is
+ * disabled or MADV_HUGEPAGE does not exist, see huge_pages_usable).  First touch of fresh memory
  * is a large part of the cost of big groups (an event buffer, a serialized
  * state or timeline of hundreds of MB): 2 MB pages take one fault where
  * 4 kB pages take 512.  On the benchmark VM a first touch costs 1.5-1.8
@@ -310,6 +312,41 @@ qoe_pg_partial_log_limit(void)
 #define QOE_HUGE_HINT	((size_t) 32 * 1024 * 1024)
 #define QOE_HUGE_PAGE	((uintptr_t) 2 * 1024 * 1024)
 
+/*
+ * Whether the hint can do anything: the setting is on and the kernel's
+ * transparent huge pages are not disabled ("[never]", or no THP at all).
+ * Where they are, a hinted block would still lose in-place growth for
+ * nothing, so neither the hint nor the copy on growth happens.  The sysfs
+ * file is read once per backend.
+ */
+static bool
+huge_pages_usable(void)
+{
+#ifdef MADV_HUGEPAGE
+	static int	thp = -1;		/* -1 unknown, 0 off, 1 on */
+
+	if (!qoe_huge_pages)
+		return false;
+	if (thp < 0)
+	{
+		FILE	   *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+		char		line[128];
+
+		thp = 0;
+		if (f != NULL)
+		{
+			if (fgets(line, sizeof(line), f) != NULL &&
+				strstr(line, "[never]") == NULL)
+				thp = 1;
+			fclose(f);
+		}
+	}
+	return thp == 1;
+#else
+	return false;
+#endif
+}
+
 void
 qoe_pg_hint_huge(void *ptr, size_t size)
 {
@@ -318,7 +355,7 @@ qoe_pg_hint_huge(void *ptr, size_t size)
 				end;
 	int			save_errno;
 
-	if (!qoe_huge_pages || ptr == NULL || size < QOE_HUGE_HINT)
+	if (ptr == NULL || size < QOE_HUGE_HINT || !huge_pages_usable())
 		return;
 	start = ((uintptr_t) ptr + QOE_HUGE_PAGE - 1) & ~(QOE_HUGE_PAGE - 1);
 	end = ((uintptr_t) ptr + size) & ~(QOE_HUGE_PAGE - 1);
@@ -354,9 +391,14 @@ qoe_pg_realloc(void *ctx, void *ptr, size_t oldsize, size_t newsize)
 
 	if (ptr == NULL)
 		return qoe_pg_alloc_large((MemoryContext) ctx, newsize);
-	if (!qoe_huge_pages || newsize < QOE_HUGE_HINT)
+	if (newsize < QOE_HUGE_HINT || !huge_pages_usable())
 		return repalloc_huge(ptr, newsize > 0 ? newsize : 1);
-	/* a wrong old size would copy past the block: refuse it, never crash */
+
+	/*
+	 * A wrong old size would copy past the block: refuse one larger than the
+	 * chunk's space (an approximate bound: that space includes the chunk
+	 * header), rather than read far past it.
+	 */
 	if (oldsize > GetMemoryChunkSpace(ptr))
 		elog(ERROR, "qoe_agg: block of at most %zu bytes grown with old size %zu",
 			 GetMemoryChunkSpace(ptr), oldsize);

@@ -771,7 +771,8 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 		qoe_pg_allocator_init(&a, aggcontext);
 		if (st1 == NULL)
 		{
-			log1 = qoe_log_create(&a, (size_t) log2->nbytes);
+			/* + 1: qoe_log_concat reserves room for a reset record */
+			log1 = qoe_log_create(&a, (size_t) log2->nbytes + 1);
 			log1->tag = QOE_STATE_LOG;
 		}
 		else
