@@ -78,17 +78,6 @@ strict_realloc(void *ctx, void *p, size_t oldsize, size_t newsize)
 
 static const QoeAllocator strict = {strict_alloc, strict_realloc, strict_free, NULL};
 
-/* deterministic rows */
-static uint64_t rs;
-
-static uint64_t
-rnd(void)
-{
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return rs;
-}
 
 static void
 fill(QoeBuffer *b, QoeLog **log, const QoeAllocator *a, int n, int nkeys, int keylenmax)
@@ -98,7 +87,7 @@ fill(QoeBuffer *b, QoeLog **log, const QoeAllocator *a, int n, int nkeys, int ke
 
 	for (i = 0; i < n; i++)
 	{
-		int			k = (int) (rnd() % (uint64_t) (nkeys + 1));
+		int			k = (int) (unit_rng() % (uint64_t) (nkeys + 1));
 		int			kl = k == 0 ? 0 : 1 + (k * 7) % keylenmax;
 		int			j;
 		int64_t		ts;
@@ -111,15 +100,15 @@ fill(QoeBuffer *b, QoeLog **log, const QoeAllocator *a, int n, int nkeys, int ke
 
 		for (j = 0; j < kl; j++)
 			key[j] = (char) ('a' + (k * 31 + j) % 26);
-		ts = (int64_t) (rnd() % 100000) * 1000 + (i % 3 == 0 ? i * INT64_C(1000) : 0);
-		kind = (int) (rnd() % (QOE_NKINDS + 1));
+		ts = (int64_t) (unit_rng() % 100000) * 1000 + (i % 3 == 0 ? i * INT64_C(1000) : 0);
+		kind = (int) (unit_rng() % (QOE_NKINDS + 1));
 		if (kind == QOE_NKINDS)
 			kind = QOE_KIND_UNKNOWN;
-		pos = (double) (rnd() % 1000);
-		val = (double) (1 + rnd() % 5000);
-		nokey = k == 0 && (rnd() & 1);
-		pos_null = (rnd() & 3) == 0;
-		val_null = (rnd() & 1) != 0;
+		pos = (double) (unit_rng() % 1000);
+		val = (double) (1 + unit_rng() % 5000);
+		nokey = k == 0 && (unit_rng() & 1);
+		pos_null = (unit_rng() & 3) == 0;
+		val_null = (unit_rng() & 1) != 0;
 		if (b)
 			qoe_buffer_add(b, false, ts, kind, pos_null, pos, val_null, val,
 						   nokey ? NULL : key, (size_t) kl);
@@ -205,7 +194,7 @@ scenario(const QoeAllocator *a, uint64_t seed, int n1, int n2, int nkeys)
 	int			ok = 1;
 
 	hsum = UINT64_C(1469598103934665603);
-	rs = seed;
+	unit_rng_state = seed;
 	qoe_buffer_init(&b1, a);
 	qoe_buffer_init(&b2, a);
 	fill(&b1, &l1, a, n1, nkeys, 40);

@@ -57,16 +57,6 @@ put_f64(unsigned char *p, double d)
 	put_u64(p, v);
 }
 
-static uint64_t rng_state = 88172645463325252ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 /* reference comparator, written independently of the implementation */
 static const QoeBuffer *ref_buf;
@@ -314,7 +304,7 @@ random_buffer(QoeBuffer *b, size_t n, int nk, int64_t tsrange, int dupfreq)
 
 	for (i = 0; i < n; i++)
 	{
-		uint64_t	r = rng();
+		uint64_t	r = unit_rng();
 		int			kind = (int) (r % QOE_NKINDS);
 		int			kn = (int) ((r >> 8) % (uint64_t) (nk + 1));
 		double		pos = ((r >> 20) % 4) == 0 ? NAN : (double) ((r >> 24) % 50) / 4;
@@ -664,7 +654,7 @@ check_sort_runs(const char *what, int shape, size_t n, int nk, size_t nruns)
 	qoe_buffer_init(&b, A);
 	for (i = 0; i < n; i++)
 	{
-		uint64_t	r = rng();
+		uint64_t	r = unit_rng();
 		int			kn = (int) (r % (uint64_t) (nk + 1));
 		int64_t		ts;
 		int			kind = (int) ((r >> 8) % QOE_NKINDS);

@@ -10,6 +10,7 @@
 #define QOE_UNIT_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,18 @@ unit_report(int ok, const char *file, int line, const char *what)
 	unit_report(ok_, __FILE__, __LINE__, #got " == " #want); \
 	if (!ok_) printf("#   got \"%s\", want \"%s\"\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 } while (0)
+
+/* a deterministic xorshift64 generator for test data; seed it by assignment */
+static uint64_t unit_rng_state = 88172645463325252ULL;
+
+static inline uint64_t
+unit_rng(void)
+{
+	unit_rng_state ^= unit_rng_state << 13;
+	unit_rng_state ^= unit_rng_state >> 7;
+	unit_rng_state ^= unit_rng_state << 17;
+	return unit_rng_state;
+}
 
 static inline int
 unit_done(void)
