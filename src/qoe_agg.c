@@ -295,12 +295,13 @@ qoe_pg_partial_log_limit(void)
  * qoe_agg.huge_pages: ask the kernel to back blocks of at least
  * QOE_HUGE_HINT bytes with transparent huge pages (madvise MADV_HUGEPAGE on
  * the block's 2 MB-aligned interior; nothing at all changes where THP is
- * disabled or MADV_HUGEPAGE does not exist, see huge_pages_usable).  First touch of fresh memory
- * is a large part of the cost of big groups (an event buffer, a serialized
- * state or timeline of hundreds of MB): 2 MB pages take one fault where
- * 4 kB pages take 512.  On the benchmark VM a first touch costs 1.5-1.8
- * s/GB with huge pages against 2.8-3.7 s/GB without (bench/probe.c), and
- * the one-group and windows queries ran 25-40% faster with the hint.
+ * disabled or MADV_HUGEPAGE does not exist, see huge_pages_usable).  First
+ * touch of fresh memory is a large part of the cost of big groups (an event
+ * buffer, a serialized state or timeline of hundreds of MB): 2 MB pages take
+ * one fault where 4 kB pages take 512.  On the benchmark VM a first touch
+ * costs 1.5-2.0 s/GB with huge pages against 2.8-4.0 s/GB without
+ * (bench/probe.c), and the one-group and windows queries ran about twice as
+ * fast with the hint (README, "Performance").
  *
  * The hint splits the block's mapping, so the kernel cannot grow it in
  * place (mremap) and glibc's realloc would copy it into memory without the
@@ -347,7 +348,7 @@ huge_pages_usable(void)
 #endif
 }
 
-void
+static void
 qoe_pg_hint_huge(void *ptr, size_t size)
 {
 #ifdef MADV_HUGEPAGE

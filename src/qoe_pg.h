@@ -49,7 +49,6 @@ extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
 
 /* palloc of a possibly large block, with a huge-page hint past 32 MB */
 extern void *qoe_pg_alloc_large(MemoryContext cxt, size_t size);
-extern void qoe_pg_hint_huge(void *ptr, size_t size);
 
 /*
  * Aggregate transition states come in two forms, told apart by their first
