@@ -272,20 +272,23 @@ inner_bench()
   GROUP BY session_id) y" 3
 	say "    qoe_agg: ${R[onestep_session]}   plain SQL: ${R[puresql_session]}   -> $(same_totals "${R[onestep_session]}" "${R[puresql_session]}")"
 
+	# per-session qoe_stats and count(*) over table $1; 2 workers forced
+	local par2w="$par SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
+	session_stats() { echo "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM $1 GROUP BY 1) q"; }
+	session_count() { echo "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM $1 GROUP BY 1) q"; }
+
 	say "5. per session, serial and with 2 workers"
-	time_query stats_session_serial "$ser" "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev GROUP BY 1) q"
-	time_query stats_session_2w "$par SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev GROUP BY 1) q"
-	time_query count_session_serial "$ser" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev GROUP BY 1) q"
-	time_query count_session_2w "$par SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev GROUP BY 1) q"
+	time_query stats_session_serial "$ser" "$(session_stats ev)"
+	time_query stats_session_2w "$par2w" "$(session_stats ev)"
+	time_query count_session_serial "$ser" "$(session_count ev)"
+	time_query count_session_2w "$par2w" "$(session_count ev)"
 
 	say "5b. per session on ev_part (hash-partitioned by session_id, partitionwise aggregation), serial and with 2 workers"
 	local pw="SET enable_partitionwise_aggregate = on;"
-	local pq="SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev_part GROUP BY 1) q"
-	local pc="SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev_part GROUP BY 1) q"
-	time_query part_stats_serial "$ser $pw" "$pq"
-	time_query part_stats_2w "$par $pw SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "$pq"
-	time_query part_count_serial "$ser $pw" "$pc"
-	time_query part_count_2w "$par $pw SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" "$pc"
+	time_query part_stats_serial "$ser $pw" "$(session_stats ev_part)"
+	time_query part_stats_2w "$par2w $pw" "$(session_stats ev_part)"
+	time_query part_count_serial "$ser $pw" "$(session_count ev_part)"
+	time_query part_count_2w "$par2w $pw" "$(session_count ev_part)"
 	say "    ev: ${R[stats_session]}   ev_part: ${R[part_stats_2w]}   -> $(same_totals "${R[stats_session]}" "${R[part_stats_2w]}")"
 
 	say "6. one group of all events"

@@ -148,9 +148,10 @@ SELECT (SELECT count(*) FROM so_hash_sess) AS session_groups,
 
 -- Forced parallel aggregation: partial states serialized by the workers
 -- (compact logs; below, under a small qoe_agg.partial_log_limit, also
--- sorted event buffers) and combined by the leader equal the serial results.  The planner only
--- aggregates partially when that shrinks what the workers send; with 10
--- rows per session it would not, so it is told there are 50 sessions.
+-- sorted event buffers) and combined by the leader equal the serial
+-- results.  The planner only aggregates partially when that shrinks what
+-- the workers send; with 10 rows per session it would not, so it is told
+-- there are 50 sessions.
 ALTER TABLE qoe_so_ev ALTER COLUMN sess SET (n_distinct = 50);
 ANALYZE qoe_so_ev;
 SET parallel_setup_cost = 0;
