@@ -147,8 +147,9 @@ SELECT (SELECT count(*) FROM so_hash_sess) AS session_groups,
      + (SELECT count(*) FROM (SELECT * FROM so_sort_user EXCEPT SELECT * FROM so_hash_user) y) AS user_differences;
 
 -- Forced parallel aggregation: partial states serialized by the workers
--- (compact logs; below, under a small qoe_agg.partial_log_limit, also
--- sorted event buffers) and combined by the leader equal the serial
+-- (logs of their rows; below, under a small qoe_agg.partial_log_limit,
+-- also sorted buffers in the compact binary form) and combined by the
+-- leader equal the serial
 -- results.  The planner only aggregates partially when that shrinks what
 -- the workers send; with 10 rows per session it would not, so it is told
 -- there are 50 sessions.
@@ -169,8 +170,8 @@ SELECT (SELECT count(*) FROM (SELECT sess, qoe_stats(ts, event, pos, val, sess):
        (SELECT qoe_stats(ts, event, pos, val, sess)::text FROM qoe_so_ev) = (SELECT s FROM so_one) AS all_equal;
 -- Per video, each worker's part of a group is a log of 10-30 kB: sent as
 -- it is under the default qoe_agg.partial_log_limit (256 kB), and as a
--- canonical event buffer, merged by the leader in one pass, under a limit
--- of 8 kB.  With a tiny work_mem the leader's hash aggregate also spills:
+-- sorted buffer in the compact binary form, merged by the leader in one
+-- pass, under a limit of 8 kB.  With a tiny work_mem the leader's hash aggregate also spills:
 -- rows of groups it does not hold are deserialized and set aside, and come
 -- back in a later pass.
 SET work_mem = '64kB';

@@ -824,7 +824,9 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 
 /*
  * The serialized state: a log state as "QLG1" and its records (a plain
- * copy), a buffer state in the qoe_timeline binary format ("QTL1").
+ * copy), a buffer state in the compact binary form ("QCB1").  Deserialize
+ * also takes the qoe_timeline binary format ("QTL1"), which states were
+ * sent in before.
  */
 #define QOE_LOG_SERIAL_MAGIC "QLG1"
 
@@ -839,20 +841,28 @@ serial_too_large(size_t size)
 			 errhint("Aggregate over smaller groups, or disable parallel aggregation with SET max_parallel_workers_per_gather = 0.")));
 }
 
-/* a buffer, put in canonical form, in the qoe_timeline binary format */
+/*
+ * A buffer, put in canonical form, in the compact binary form (about a
+ * third of the bytes of the qoe_timeline form: every copy on the way to the
+ * leader is that much shorter).  The bound is allocated and only what is
+ * written is touched and sent.
+ */
 static bytea *
 serialize_buffer(QoeBuffer *b)
 {
-	size_t		size;
+	size_t		bound,
+				size;
 	bytea	   *result;
 
 	qoe_buffer_canonicalize(b);
-	size = qoe_buffer_serialized_size(b);
+	bound = qoe_buffer_compact_bound(b);
+	if (bound > MaxAllocHugeSize - VARHDRSZ)
+		serial_too_large(bound);
+	result = (bytea *) qoe_pg_alloc_large(CurrentMemoryContext, bound + VARHDRSZ);
+	size = qoe_buffer_compact_serialize(b, (unsigned char *) VARDATA(result));
 	if (size > MaxAllocSize - VARHDRSZ)
 		serial_too_large(size);
-	result = (bytea *) qoe_pg_alloc_large(CurrentMemoryContext, size + VARHDRSZ);
 	SET_VARSIZE(result, size + VARHDRSZ);
-	qoe_buffer_serialize(b, (unsigned char *) VARDATA(result));
 	return result;
 }
 
@@ -942,7 +952,10 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "qoe_agg partial state",
 								ALLOCSET_DEFAULT_SIZES);
 	state = qoe_pg_state_create(cxt);
-	err = qoe_buffer_deserialize(&state->buf, data, len, false);
+	if (qoe_buffer_is_compact(data, len))
+		err = qoe_buffer_compact_deserialize(&state->buf, data, len);
+	else
+		err = qoe_buffer_deserialize(&state->buf, data, len, false);
 	if (err != NULL)
 	{
 		MemoryContextDelete(cxt);

@@ -1697,6 +1697,29 @@ serial_load_keys(QoeBuffer *b, const SerialParts *s)
 	b->nkeys = (uint32_t) s->nkeys;
 }
 
+/*
+ * Check the fields of a decoded event that every binary form shares (not
+ * its key or its order), and normalise its doubles as qoe_buffer_add does.
+ */
+static inline const char *
+check_event(QoeEvent *ev)
+{
+	if (ev->ts == QOE_TS_NOBEGIN || ev->ts == QOE_TS_NOEND)
+		return "event with an infinite timestamp";
+	if (ev->ts < QOE_MIN_TIMESTAMP || ev->ts >= QOE_END_TIMESTAMP)
+		return "event timestamp out of range";
+	if ((ev->flags & QOE_EV_HAS_POS) &&
+		!(isfinite(ev->position) && ev->position >= 0))
+		return "event with an invalid position";
+	if (ev->kind == QOE_BITRATE &&
+		(!(ev->flags & QOE_EV_HAS_VALUE) ||
+		 !isfinite(ev->value) || !(ev->value > 0)))
+		return "bitrate event with an invalid value";
+	ev->position = normalize_double(ev->position);
+	ev->value = normalize_double(ev->value);
+	return NULL;
+}
+
 /* decode and check one serialized event (not its order) */
 static inline const char *
 serial_event(const unsigned char *p, uint64_t nkeys, QoeEvent *ev)
@@ -1715,25 +1738,13 @@ serial_event(const unsigned char *p, uint64_t nkeys, QoeEvent *ev)
 		return "unknown event flag bits";
 	if (ev->pad != 0)
 		return "nonzero padding in an event";
-	if (ev->ts == QOE_TS_NOBEGIN || ev->ts == QOE_TS_NOEND)
-		return "event with an infinite timestamp";
-	if (ev->ts < QOE_MIN_TIMESTAMP || ev->ts >= QOE_END_TIMESTAMP)
-		return "event timestamp out of range";
-	if ((ev->flags & QOE_EV_HAS_POS) ?
-		!(isfinite(ev->position) && ev->position >= 0) :
-		get_u64(p + 8) != 0)
+	if (!(ev->flags & QOE_EV_HAS_POS) && get_u64(p + 8) != 0)
 		return "event with an invalid position";
 	if (!(ev->flags & QOE_EV_HAS_VALUE) && get_u64(p + 16) != 0)
 		return "event with an invalid value";
-	if (ev->kind == QOE_BITRATE &&
-		(!(ev->flags & QOE_EV_HAS_VALUE) ||
-		 !isfinite(ev->value) || !(ev->value > 0)))
-		return "bitrate event with an invalid value";
 	if (ev->key != QOE_NO_KEY && ev->key >= nkeys)
 		return "event with an invalid session key index";
-	ev->position = normalize_double(ev->position);
-	ev->value = normalize_double(ev->value);
-	return NULL;
+	return check_event(ev);
 }
 
 /*
@@ -2029,6 +2040,7 @@ log_put(QoeLog *log, const QoeAllocator *a, int64_t ts, int kind, uint8_t flags,
 	}
 	log->last_ts = ts;
 	log->nbytes = (uint64_t) (p - log->data);
+	log->nevents++;
 	return log;
 }
 
@@ -2353,7 +2365,22 @@ qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
 void
 qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b)
 {
-	const char *err = qoe_log_records_to_buffer(log->data, (size_t) log->nbytes, b);
+	const char *err;
+
+	/*
+	 * One allocation of the right size instead of regrowing (each growth of
+	 * a large block is a copy into fresh memory).  Every record takes at
+	 * least two bytes: the count cannot ask for more than the data holds.
+	 */
+	if (log->nevents <= log->nbytes / 2 && b->evcap == 0 && log->nevents > 0)
+	{
+		b->events = qalloc(b->alloc, mul_size(b->alloc, (size_t) log->nevents,
+											  sizeof(QoeEvent)));
+		b->evcap = (size_t) log->nevents;
+	}
+	else if (log->nevents <= log->nbytes / 2)
+		reserve_events(b, add_size(b->alloc, b->nevents, (size_t) log->nevents));
+	err = qoe_log_records_to_buffer(log->data, (size_t) log->nbytes, b);
 
 	/*
 	 * A log built by qoe_log_add or qoe_log_concat, or checked by
@@ -2379,14 +2406,21 @@ qoe_log_append_records(QoeLog *log, const QoeAllocator *a,
 	/* an empty log takes the records as they are (after checking them) */
 	if (log->nbytes == 0)
 	{
+		uint64_t	nevents = 0;
+
 		while ((rc = log_next(&c, &r, err)) > 0)
+		{
+			if (r.special < 0)
+				nevents++;
 			check_interrupts(++i);
+		}
 		if (rc < 0)
 			return log;
 		log = log_reserve(log, a, len);
 		if (len > 0)
 			memcpy(log->data, data, len);
 		log->nbytes = len;
+		log->nevents = nevents;
 		log->last_ts = c.last_ts;
 		if (c.last_key != NULL)
 		{
@@ -2422,10 +2456,411 @@ qoe_log_concat(QoeLog *log, const QoeAllocator *a, const QoeLog *other)
 		log->data[base++] = (unsigned char) ((LOG_SPECIAL << 6) | LOG_SPECIAL_RESET);
 	memcpy(log->data + base, other->data, (size_t) other->nbytes);
 	log->nbytes = base + other->nbytes;
+	log->nevents += other->nevents;
 	/* the encoder goes on from where the other log's decoder stops */
 	log->last_ts = other->last_ts;
 	log->last_key_len = other->last_key_len;
 	log->last_key_off = other->last_key_off == UINT64_MAX ? UINT64_MAX :
 		base + other->last_key_off;
 	return log;
+}
+
+/* ---------------------------------------------------------------------
+ * Compact binary form of a canonical buffer (partial aggregate states)
+ *
+ * What a parallel worker sends the leader for a large group: the same
+ * events as the "QTL1" form, in canonical order, in about a third of the
+ * bytes, so that every copy on the way (serialize, tuple queue, the
+ * leader's tuple, deserialize) is a third as long.  Little-endian:
+ *	 "QCB1", uint32 flags (0),
+ *	 uint64 nevents, nkeys, invalid_events, unknown_events,
+ *	 duplicate_events, keybytes,
+ *	 nkeys keys in order, each a varint length and its bytes;
+ *	 then the event groups: the events with a NULL key, then those of each
+ *	 key in order, each group a varint count (at least 1 for a key) and
+ *	 its events in order.  An event is a tag byte:
+ *	   bits 0-3  kind;
+ *	   bits 4-5  position: 0 none; 1 an IEEE double; 2 a whole number m
+ *				 of microseconds (position = m / 1e6 exactly, 0 <= m <=
+ *				 2^53), as a zigzag varint of m minus the previous such m
+ *				 of the group (0 at its start);
+ *	   bits 6-7  value: 0 none; 1 an IEEE double; 2 the same double as the
+ *				 previous event of the group; 3 a whole number 0..2^53, as
+ *				 a varint;
+ *	 then the ts: for the first event of a group a zigzag varint of its
+ *	 difference from the previous event's ts (from 0 for the first event),
+ *	 for the others a varint of the difference from the previous event of
+ *	 the group (events are in time order); then the position and the value.
+ * The encoder uses a whole-number form only when decoding it gives back
+ * the same bits.  The decoder makes every check qoe_buffer_deserialize
+ * makes of canonical data.
+ * ---------------------------------------------------------------------
+ */
+#define QOE_COMPACT_MAGIC "QCB1"
+#define QOE_COMPACT_HEADER 56
+#define CB_POS_NONE		0
+#define CB_POS_F64		1
+#define CB_POS_MICRO	2
+#define CB_VAL_NONE		0
+#define CB_VAL_F64		1
+#define CB_VAL_SAME		2
+#define CB_VAL_UINT		3
+#define CB_MAX_EVENT	(1 + 10 + 10 + 10)
+#define CB_MAX_WHOLE	9007199254740992.0	/* 2^53 */
+
+static inline uint64_t
+zigzag(uint64_t d)
+{
+	return (d << 1) ^ (uint64_t) -(int64_t) (d >> 63);
+}
+
+static inline uint64_t
+unzigzag(uint64_t z)
+{
+	return (z >> 1) ^ (uint64_t) -(int64_t) (z & 1);
+}
+
+static inline uint64_t
+dbl_bits(double d)
+{
+	uint64_t	v;
+
+	memcpy(&v, &d, sizeof(v));
+	return v;
+}
+
+/* m with m / 1e6 == pos bitwise, 0 <= m <= 2^53; false if there is none */
+static inline bool
+pos_micros(double pos, uint64_t *m)
+{
+	double		x = pos * 1e6;
+	uint64_t	v;
+
+	if (!(x >= 0 && x <= CB_MAX_WHOLE))
+		return false;
+	v = (uint64_t) (x + 0.5);
+	if (v > (uint64_t) CB_MAX_WHOLE || dbl_bits((double) v / 1e6) != dbl_bits(pos))
+		return false;
+	*m = v;
+	return true;
+}
+
+size_t
+qoe_buffer_compact_bound(const QoeBuffer *b)
+{
+	const QoeAllocator *a = b->alloc;
+	size_t		size = QOE_COMPACT_HEADER + 10;
+
+	size = add_size(a, size, mul_size(a, b->nevents, CB_MAX_EVENT));
+	size = add_size(a, size, mul_size(a, b->nkeys, 20));
+	return add_size(a, size, key_bytes(b));
+}
+
+size_t
+qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out)
+{
+	unsigned char *p = out;
+	size_t		i = 0,
+				j;
+	uint32_t	k;
+	int64_t		prev_ts = 0;
+
+	qoe_buffer_canonicalize(b);
+
+	memcpy(p, QOE_COMPACT_MAGIC, 4);
+	put_u32(p + 4, 0);
+	put_u64(p + 8, (uint64_t) b->nevents);
+	put_u64(p + 16, (uint64_t) b->nkeys);
+	put_u64(p + 24, b->invalid_events);
+	put_u64(p + 32, b->unknown_events);
+	put_u64(p + 40, b->duplicate_events);
+	put_u64(p + 48, (uint64_t) key_bytes(b));
+	p += QOE_COMPACT_HEADER;
+
+	for (k = 0; k < b->nkeys; k++)
+	{
+		size_t		len;
+		const char *kp = qoe_buffer_key(b, k, &len);
+
+		check_interrupts(k);
+		p = put_varint(p, (uint64_t) len);
+		if (len > 0)
+			memcpy(p, kp, len);
+		p += len;
+	}
+
+	/* groups: NULL key (key + 1 == 0) first, then keys 0 .. nkeys - 1 */
+	for (k = 0; k <= b->nkeys; k++)
+	{
+		uint32_t	key = k - 1;	/* QOE_NO_KEY for k == 0 */
+		size_t		start = i;
+		uint64_t	prev_m = 0;
+		bool		has_prev_value = false;
+		uint64_t	prev_value = 0;
+
+		while (i < b->nevents && b->events[i].key == key)
+			i++;
+		p = put_varint(p, (uint64_t) (i - start));
+		for (j = start; j < i; j++)
+		{
+			const QoeEvent *ev = &b->events[j];
+			unsigned char *tag = p++;
+			unsigned	pmode = CB_POS_NONE,
+						vmode = CB_VAL_NONE;
+			uint64_t	d = (uint64_t) ev->ts - (uint64_t) prev_ts;
+			uint64_t	m = 0;
+
+			check_interrupts(j);
+			p = put_varint(p, j == start ? zigzag(d) : d);
+			prev_ts = ev->ts;
+			if (ev->flags & QOE_EV_HAS_POS)
+			{
+				if (pos_micros(ev->position, &m))
+				{
+					pmode = CB_POS_MICRO;
+					p = put_varint(p, zigzag(m - prev_m));
+					prev_m = m;
+				}
+				else
+				{
+					pmode = CB_POS_F64;
+					put_f64(p, ev->position);
+					p += 8;
+				}
+			}
+			if (ev->flags & QOE_EV_HAS_VALUE)
+			{
+				uint64_t	bits = dbl_bits(ev->value);
+
+				if (has_prev_value && bits == prev_value)
+					vmode = CB_VAL_SAME;
+				else if (ev->value >= 0 && ev->value <= CB_MAX_WHOLE &&
+						 dbl_bits((double) (uint64_t) ev->value) == bits)
+				{
+					vmode = CB_VAL_UINT;
+					p = put_varint(p, (uint64_t) ev->value);
+				}
+				else
+				{
+					vmode = CB_VAL_F64;
+					put_f64(p, ev->value);
+					p += 8;
+				}
+				has_prev_value = true;
+				prev_value = bits;
+			}
+			*tag = (unsigned char) (ev->kind | (pmode << 4) | (vmode << 6));
+		}
+	}
+	return (size_t) (p - out);
+}
+
+bool
+qoe_buffer_is_compact(const unsigned char *data, size_t len)
+{
+	return len >= 4 && memcmp(data, QOE_COMPACT_MAGIC, 4) == 0;
+}
+
+/* the keys of compact data into b; c is left at the first event group */
+static const char *
+compact_load_keys(QoeBuffer *b, LogCursor *c, uint64_t nkeys, uint64_t keybytes)
+{
+	const QoeAllocator *a = b->alloc;
+	uint64_t	off = 0;
+	uint32_t	k;
+
+	/* every key takes at least one byte, and its bytes are there */
+	if (nkeys > (uint64_t) (c->end - c->p) || keybytes > (uint64_t) (c->end - c->p))
+		return "truncated data";
+	if (nkeys == 0)
+		return keybytes == 0 ? NULL : "session key lengths do not match the key data";
+	b->keycap = (uint32_t) nkeys;
+	b->keyoff = qalloc(a, (size_t) nkeys * sizeof(uint64_t));
+	b->keylen = qalloc(a, (size_t) nkeys * sizeof(uint32_t));
+	b->keydata_cap = keybytes ? (size_t) keybytes : 1;
+	b->keydata = qalloc(a, b->keydata_cap);
+	for (k = 0; k < (uint32_t) nkeys; k++)
+	{
+		uint64_t	kl;
+
+		check_interrupts(k);
+		if (!get_varint(c, &kl))
+			return "truncated data";
+		if (kl > keybytes - off)
+			return "session key lengths do not match the key data";
+		if (kl > (uint64_t) (c->end - c->p))
+			return "truncated data";
+		if (kl > 0 && memchr(c->p, '\0', (size_t) kl) != NULL)
+			return "session key contains a zero byte";
+		if (kl > 0)
+			memcpy(b->keydata + off, c->p, (size_t) kl);
+		c->p += kl;
+		b->keyoff[k] = off;
+		b->keylen[k] = (uint32_t) kl;
+		off += kl;
+		b->nkeys = k + 1;
+		if (k > 0 &&
+			key_cmp(b->keydata + b->keyoff[k - 1], b->keylen[k - 1],
+					b->keydata + off - kl, (size_t) kl) >= 0)
+			return "session keys are not in canonical order";
+	}
+	if (off != keybytes)
+		return "session key lengths do not match the key data";
+	b->keydata_len = (size_t) keybytes;
+	return NULL;
+}
+
+const char *
+qoe_buffer_compact_deserialize(QoeBuffer *b, const unsigned char *data, size_t len)
+{
+	LogCursor	c;
+	const char *err;
+	uint64_t	nevents,
+				nkeys,
+				keybytes;
+	size_t		i = 0;
+	int64_t		prev_ts = 0;
+	uint64_t	k;
+
+	if (data == NULL || len < QOE_COMPACT_HEADER)
+		return "truncated data";
+	if (memcmp(data, QOE_COMPACT_MAGIC, 4) != 0)
+		return "bad magic number";
+	if (get_u32(data + 4) != 0)
+		return "unknown flag bits";
+	nevents = get_u64(data + 8);
+	nkeys = get_u64(data + 16);
+	keybytes = get_u64(data + 48);
+	if (nkeys >= UINT32_MAX)
+		return "too many session keys";
+	if (keybytes > (uint64_t) len)
+		return "truncated data";
+	err = serial_counters(b, data);
+	if (err != NULL)
+		return err;
+
+	memset(&c, 0, sizeof(c));
+	c.p = data + QOE_COMPACT_HEADER;
+	c.end = data + len;
+	err = compact_load_keys(b, &c, nkeys, keybytes);
+	if (err != NULL)
+		return err;
+
+	/* every event takes at least two bytes, every key's count one */
+	if (nevents > (uint64_t) (c.end - c.p) / 2 || nkeys > nevents)
+		return "truncated data";
+	if (nevents > 0)
+	{
+		b->events = qalloc(b->alloc, (size_t) nevents * sizeof(QoeEvent));
+		b->evcap = (size_t) nevents;
+	}
+
+	for (k = 0; k <= nkeys; k++)
+	{
+		uint32_t	key = (uint32_t) k - 1; /* QOE_NO_KEY for k == 0 */
+		uint64_t	count;
+		uint64_t	prev_m = 0;
+		bool		has_prev_value = false;
+		double		prev_value = 0;
+		size_t		start = i;
+
+		if (!get_varint(&c, &count))
+			return "truncated data";
+		if (count > nevents - i)
+			return "more events than the header says";
+		if (k > 0 && count == 0)
+			return "session key not referenced by any event";
+		for (; i < start + count; i++)
+		{
+			QoeEvent   *ev = &b->events[i];
+			unsigned	tag,
+						pmode,
+						vmode;
+			uint64_t	d;
+
+			check_interrupts(i);
+			if (c.p >= c.end)
+				return "truncated data";
+			tag = *c.p++;
+			pmode = (tag >> 4) & 3;
+			vmode = tag >> 6;
+			if (!get_varint(&c, &d))
+				return "truncated data";
+			/* modulo 2^64: a difference that wraps gives an earlier ts */
+			ev->ts = (int64_t) ((uint64_t) prev_ts + (i == start ? unzigzag(d) : d));
+			prev_ts = ev->ts;
+			ev->key = key;
+			ev->kind = (uint8_t) (tag & 0x0f);
+			ev->flags = 0;
+			ev->pad = 0;
+			ev->position = 0;
+			ev->value = 0;
+			if (pmode == CB_POS_F64)
+			{
+				if (c.end - c.p < 8)
+					return "truncated data";
+				ev->position = get_f64(c.p);
+				c.p += 8;
+				ev->flags |= QOE_EV_HAS_POS;
+			}
+			else if (pmode == CB_POS_MICRO)
+			{
+				uint64_t	m;
+
+				if (!get_varint(&c, &m))
+					return "truncated data";
+				m = prev_m + unzigzag(m);
+				if (m > (uint64_t) CB_MAX_WHOLE)
+					return "event with an invalid position";
+				prev_m = m;
+				ev->position = (double) m / 1e6;
+				ev->flags |= QOE_EV_HAS_POS;
+			}
+			else if (pmode != CB_POS_NONE)
+				return "unknown position encoding";
+			if (vmode == CB_VAL_F64)
+			{
+				if (c.end - c.p < 8)
+					return "truncated data";
+				ev->value = get_f64(c.p);
+				c.p += 8;
+			}
+			else if (vmode == CB_VAL_SAME)
+			{
+				if (!has_prev_value)
+					return "event repeats a value that is not there";
+				ev->value = prev_value;
+			}
+			else if (vmode == CB_VAL_UINT)
+			{
+				uint64_t	u;
+
+				if (!get_varint(&c, &u))
+					return "truncated data";
+				if (u > (uint64_t) CB_MAX_WHOLE)
+					return "event with an invalid value";
+				ev->value = (double) u;
+			}
+			if (vmode != CB_VAL_NONE)
+			{
+				ev->flags |= QOE_EV_HAS_VALUE;
+				has_prev_value = true;
+			}
+			err = check_event(ev);
+			if (err != NULL)
+				return err;
+			if (vmode != CB_VAL_NONE)
+				prev_value = ev->value;
+			if (i > start && ev_cmp(&ev[-1], ev) >= 0)
+				return "events are not in canonical order";
+		}
+	}
+	if (i != nevents)
+		return "fewer events than the header says";
+	if (c.p != c.end)
+		return "unexpected data after the end";
+	b->nevents = i;
+	b->lastkey = QOE_NO_KEY;
+	b->canonical = true;
+	return NULL;
 }

@@ -245,6 +245,22 @@ extern const char *qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *dat
 										  size_t len, bool require_canonical);
 
 /*
+ * Compact binary form of a buffer (about a third of the bytes of the form
+ * above; see qoe_buffer.c): what a parallel worker sends for a large
+ * group.  qoe_buffer_compact_serialize() puts b in canonical form, writes
+ * at most qoe_buffer_compact_bound(b) bytes and returns how many it wrote.
+ * qoe_buffer_compact_deserialize() loads such data into b (freshly
+ * initialised), making every check qoe_buffer_deserialize(..., true)
+ * makes; it returns NULL or a static message, as that function does.
+ */
+extern size_t qoe_buffer_compact_bound(const QoeBuffer *b);
+extern size_t qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out);
+extern bool qoe_buffer_is_compact(const unsigned char *data, size_t len);
+extern const char *qoe_buffer_compact_deserialize(QoeBuffer *b,
+												  const unsigned char *data,
+												  size_t len);
+
+/*
  * Reading a large canonical value in pieces, without building its buffer
  * (qoe_windows over a timeline of millions of events).  qoe_serial_open()
  * makes every check qoe_buffer_deserialize(..., true) makes, and loads the
@@ -287,6 +303,7 @@ typedef struct QoeLog
 	uint32_t	tag;			/* for the caller; never touched by the core */
 	uint32_t	last_key_len;
 	uint64_t	nbytes;			/* bytes of records in data */
+	uint64_t	nevents;		/* event records in data (sizes the decoded buffer) */
 	uint64_t	cap;			/* bytes allocated for data */
 	int64_t		last_ts;		/* ts of the last event record (0 if none) */
 	uint64_t	last_key_off;	/* offset in data of the last key, or UINT64_MAX */

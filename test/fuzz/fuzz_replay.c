@@ -6,6 +6,8 @@
  * The first input byte picks a mode:
  *	  byte % 16 == 0	the rest is fed to qoe_buffer_deserialize (both modes);
  *	  byte % 16 == 1	the rest is fed to qoe_buffer_from_text;
+ *	  byte % 16 == 14	"QCB1" and the rest are fed to
+ *						qoe_buffer_compact_deserialize;
  *	  byte % 16 == 15	the rest is read as the records of a compact log
  *						(qoe_log_records_to_buffer, qoe_log_append_records);
  *	  otherwise			the rest is decoded into rows (below), the way the
@@ -47,7 +49,10 @@
  *		identical metrics and an identical serialized timeline; every row
  *		added twice gives identical metrics with duplicates counted;
  *	  - serialize -> deserialize (canonical) -> replay gives identical
- *		metrics; to_text -> from_text -> to_text is byte-identical.
+ *		metrics; to_text -> from_text -> to_text is byte-identical; the
+ *		compact form reads back as the same buffer; whatever the compact
+ *		reader accepts is canonical (the qoe_timeline form of it loads with
+ *		require_canonical) and writes back to the same compact bytes.
  *
  *-------------------------------------------------------------------------
  */
@@ -707,6 +712,29 @@ check_round_trips(QoeBuffer *b, const QoeMetrics *ms)
 		free(bin2);
 	}
 	qoe_buffer_free(&c);
+
+	/* compact form */
+	{
+		size_t		clen,
+					len2;
+		unsigned char *cbin = malloc(qoe_buffer_compact_bound(b));
+		unsigned char *bin2;
+
+		if (!cbin)
+			abort();
+		clen = qoe_buffer_compact_serialize(b, cbin);
+		CHECK(clen <= qoe_buffer_compact_bound(b));
+		qoe_buffer_init(&c, &qoe_malloc_allocator);
+		err = qoe_buffer_compact_deserialize(&c, cbin, clen);
+		if (err)
+			fprintf(stderr, "compact deserialize: %s\n", err);
+		CHECK(err == NULL);
+		bin2 = serialize(&c, &len2);
+		CHECK(len2 == len && memcmp(bin, bin2, len) == 0);
+		free(bin2);
+		free(cbin);
+		qoe_buffer_free(&c);
+	}
 	free(bin);
 
 	/* text */
@@ -811,6 +839,53 @@ fuzz_binary(const uint8_t *data, size_t size)
 			fuzz_loaded(&b);
 		qoe_buffer_free(&b);
 	}
+}
+
+static void
+fuzz_compact(const uint8_t *data, size_t size)
+{
+	QoeBuffer	b;
+	unsigned char *in = malloc(size + 4);
+	const char *err;
+
+	if (!in)
+		abort();
+	memcpy(in, "QCB1", 4);
+	if (size > 0)
+		memcpy(in + 4, data, size);
+	qoe_buffer_init(&b, &qoe_malloc_allocator);
+	err = qoe_buffer_compact_deserialize(&b, in, size + 4);
+	if (err == NULL)
+	{
+		size_t		len,
+					clen;
+		unsigned char *bin;
+		unsigned char *cbin = malloc(qoe_buffer_compact_bound(&b));
+		QoeBuffer	c,
+					d;
+
+		if (!cbin)
+			abort();
+		CHECK(b.canonical);
+		/* canonical by the qoe_timeline form's own checks */
+		bin = serialize(&b, &len);
+		qoe_buffer_init(&c, &qoe_malloc_allocator);
+		CHECK(qoe_buffer_deserialize(&c, bin, len, true) == NULL);
+		/* written back compactly, it reads back the same */
+		clen = qoe_buffer_compact_serialize(&c, cbin);
+		qoe_buffer_init(&d, &qoe_malloc_allocator);
+		CHECK(qoe_buffer_compact_deserialize(&d, cbin, clen) == NULL);
+		CHECK(d.nevents == b.nevents &&
+			  (b.nevents == 0 ||
+			   memcmp(d.events, b.events, b.nevents * sizeof(QoeEvent)) == 0));
+		qoe_buffer_free(&c);
+		qoe_buffer_free(&d);
+		free(bin);
+		free(cbin);
+		fuzz_loaded(&b);
+	}
+	qoe_buffer_free(&b);
+	free(in);
 }
 
 static void
@@ -1312,6 +1387,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 1:
 			fuzz_text(data + 1, size - 1);
+			break;
+		case 14:
+			fuzz_compact(data + 1, size - 1);
 			break;
 		case 15:
 			fuzz_log(data + 1, size - 1);

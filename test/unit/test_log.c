@@ -110,6 +110,9 @@ test_round_trip(void)
 	CHECK_INT(b.invalid_events, 4);
 	CHECK_INT(b.unknown_events, 1);
 	CHECK_INT(b.nevents, a.nevents);
+	/* the log counts its events; the buffer is allocated once, to size */
+	CHECK_INT(log->nevents, a.nevents);
+	CHECK_INT(b.evcap, a.nevents);
 	CHECK(same_buffer(&a, &b));
 	qoe_buffer_canonicalize(&a);
 	qoe_buffer_canonicalize(&b);
@@ -171,6 +174,8 @@ test_append(void)
 		qoe_buffer_init(&b, NULL);
 		qoe_log_to_buffer(l1, &b);
 		ok = ok && same_buffer(&a, &b);	/* same order: same buffer */
+		ok = ok && l1->nevents == a.nevents && l3->nevents == a.nevents &&
+			b.evcap == a.nevents;
 		qoe_buffer_init(&c, NULL);
 		qoe_log_to_buffer(l3, &c);
 		qoe_buffer_canonicalize(&a);
@@ -463,6 +468,9 @@ test_concat(void)
 			qoe_log_to_buffer(re, &got);
 			ok = ok && got.nevents == 2 * want.nevents + 2 * want.duplicate_events &&
 				got.invalid_events == 2 * want.invalid_events;
+			/* every event counted once through concat and append */
+			ok = ok && fwd->nevents == got.nevents / 2 && rev->nevents == fwd->nevents &&
+				re->nevents == got.nevents;
 			qoe_buffer_free(&got);
 
 			qoe_buffer_free(&want);
