@@ -1,7 +1,9 @@
 -- Blocks of 32 MB and more (README "Settings", qoe_agg.huge_pages): one
--- session of 1,200,000 events decodes into an event buffer of 38 MB, which
--- grows past 32 MB by a new block and a copy when huge pages are asked for,
--- and in place otherwise.  The results are exact and the same both ways.
+-- session of 1,200,000 events decodes into an event buffer of 38 MB (one
+-- block: the log counts its events).  rollup() of two copies of its
+-- timeline merges them into a buffer that grows from 48 MB to 108 MB: by a
+-- new block and a copy when huge pages are asked for, in place otherwise.
+-- The results are exact and the same both ways.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS qoe_agg;
 RESET client_min_messages;
@@ -10,7 +12,10 @@ SET max_parallel_workers_per_gather = 0;
 
 -- play at 0 s, a heartbeat every second with position = seconds played,
 -- ended at 1,199,999 s: watch time 1,199,999 s, one session, max position
--- 1,199,999, and the timeline's binary form holds 56 + 32 * 1,200,000 bytes.
+-- 1,199,999.  The timeline's compact binary form holds 8,400,062 bytes: a
+-- 56-byte header, the count of events without a session key (3 bytes), the
+-- play (tag, ts as 8 bytes, position 0: 10 bytes), then 1,199,999 events of
+-- 7 bytes (tag, ts + 1 s and position + 1 s as 3-byte varints).
 CREATE TEMP TABLE lb AS
 SELECT timestamptz '2024-01-01 00:00:00+00' + i * interval '1 s' AS ts,
        CASE WHEN i = 0 THEN 'play' WHEN i = 1199999 THEN 'ended' ELSE 'heartbeat' END AS event,
@@ -23,7 +28,11 @@ SHOW qoe_agg.huge_pages;	-- the default, once the library is loaded
 SET qoe_agg.huge_pages = off;
 CREATE TEMP TABLE lb_off AS
 SELECT watch_time(ts, event, pos) AS w, qoe_timeline(ts, event, pos) AS t FROM lb;
+CREATE TEMP TABLE lb_roll_off AS
+SELECT rollup(t) AS t FROM (SELECT t FROM lb_off UNION ALL SELECT t FROM lb_off) x;
 RESET qoe_agg.huge_pages;
+CREATE TEMP TABLE lb_roll_on AS
+SELECT rollup(t) AS t FROM (SELECT t FROM lb_on UNION ALL SELECT t FROM lb_on) x;
 
 SELECT w, sessions(t), play_time(t), max_position(t), last_ts(t),
        octet_length(qoe_timeline_send(t)) AS bytes
@@ -31,4 +40,12 @@ FROM lb_on;
 SELECT (SELECT w FROM lb_on) = (SELECT w FROM lb_off) AS same_watch_time,
        (SELECT md5(qoe_timeline_send(t)) FROM lb_on)
          = (SELECT md5(qoe_timeline_send(t)) FROM lb_off) AS same_timeline;
-DROP TABLE lb, lb_on, lb_off;
+-- the rollup: every event twice, so 1,200,000 duplicates, and the same
+-- bytes as the timeline but for that counter (bytes 41-48)
+SELECT play_time(t), duplicate_events(t),
+       substr(qoe_timeline_send(t), 1, 40) = substr(o.b, 1, 40)
+         AND substr(qoe_timeline_send(t), 49) = substr(o.b, 49) AS same_but_counter,
+       (SELECT md5(qoe_timeline_send(t)) FROM lb_roll_off) = md5(qoe_timeline_send(t))
+         AS same_both_ways
+FROM lb_roll_on, (SELECT qoe_timeline_send(t) AS b FROM lb_on) o;
+DROP TABLE lb, lb_on, lb_off, lb_roll_on, lb_roll_off;

@@ -824,9 +824,9 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 
 /*
  * The serialized state: a log state as "QLG1" and its records (a plain
- * copy), a buffer state in the compact binary form ("QCB1").  Deserialize
- * also takes the qoe_timeline binary format ("QTL1"), which states were
- * sent in before.
+ * copy), a buffer state in the compact binary form of a qoe_timeline value
+ * ("QCB1").  Deserialize also takes the older 32-byte-per-event form
+ * ("QTL1"), as qoe_timeline values do.
  */
 #define QOE_LOG_SERIAL_MAGIC "QLG1"
 
@@ -843,9 +843,9 @@ serial_too_large(size_t size)
 
 /*
  * A buffer, put in canonical form, in the compact binary form (about a
- * third of the bytes of the qoe_timeline form: every copy on the way to the
- * leader is that much shorter).  The bound is allocated and only what is
- * written is touched and sent.
+ * third of the bytes of the 32-byte-per-event form: every copy on the way
+ * to the leader is that much shorter).  The bound is allocated; only what
+ * is written is touched and sent.
  */
 static bytea *
 serialize_buffer(QoeBuffer *b)
@@ -952,10 +952,7 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "qoe_agg partial state",
 								ALLOCSET_DEFAULT_SIZES);
 	state = qoe_pg_state_create(cxt);
-	if (qoe_buffer_is_compact(data, len))
-		err = qoe_buffer_compact_deserialize(&state->buf, data, len);
-	else
-		err = qoe_buffer_deserialize(&state->buf, data, len, false);
+	err = qoe_buffer_deserialize(&state->buf, data, len, false);
 	if (err != NULL)
 	{
 		MemoryContextDelete(cxt);

@@ -80,6 +80,13 @@ const QoeAllocator qoe_malloc_allocator = {
 #define QOE_SERIAL_HEADER 56
 #define QOE_SERIAL_EVENT 32
 #define QOE_SERIAL_FLAG_CANONICAL 0x01
+#define QOE_COMPACT_MAGIC "QCB1"
+
+static const char *compact_deserialize(QoeBuffer *b, const unsigned char *data,
+									   size_t len);
+static const char *compact_open(QoeCompactCursor *cc, QoeBuffer *b,
+								const unsigned char *data, size_t len);
+static int	compact_next(QoeCompactCursor *cc, QoeEvent *ev, const char **err);
 
 /* the valid range of PostgreSQL timestamps: [MIN_TIMESTAMP, END_TIMESTAMP) */
 #define QOE_MIN_TIMESTAMP INT64_C(-211813488000000000)
@@ -1823,6 +1830,8 @@ qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *data, size_t len,
 	int64_t		first,
 				last;
 
+	if (data != NULL && len >= 4 && memcmp(data, QOE_COMPACT_MAGIC, 4) == 0)
+		return compact_deserialize(b, data, len);
 	err = serial_open(&s, data, len, require_canonical);
 	if (err != NULL)
 		return err;
@@ -1852,6 +1861,32 @@ qoe_serial_open(QoeSerialReader *r, const unsigned char *data, size_t len,
 	const char *err;
 
 	memset(r, 0, sizeof(*r));
+	if (data != NULL && len >= 4 && memcmp(data, QOE_COMPACT_MAGIC, 4) == 0)
+	{
+		QoeCompactCursor check;
+		QoeEvent	ev;
+		int			rc;
+
+		/* check it all now; qoe_serial_next decodes it again */
+		err = compact_open(&r->compact, b, data, len);
+		if (err != NULL)
+			return err;
+		check = r->compact;
+		while ((rc = compact_next(&check, &ev, &err)) > 0)
+		{
+			if (check.done == 1 || ev.ts < r->first_ts)
+				r->first_ts = ev.ts;
+			if (check.done == 1 || ev.ts > r->last_ts)
+				r->last_ts = ev.ts;
+			check_interrupts(check.done);
+		}
+		if (rc < 0)
+			return err;
+		b->canonical = true;
+		r->nevents = (size_t) r->compact.nevents;
+		r->nkeys = r->compact.nkeys;
+		return NULL;
+	}
 	err = serial_open(&s, data, len, true);
 	if (err == NULL)
 		err = serial_check_events(&s, b->alloc, NULL, &r->first_ts, &r->last_ts);
@@ -1879,6 +1914,23 @@ qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
 		return false;
 	if (want == 0)
 		want = 1;
+	if (r->events == NULL)
+	{
+		const char *err;
+
+		/* checked by qoe_serial_open: this pass gives the same events */
+		while (n < want || r->compact.left > 0)
+		{
+			if (compact_next(&r->compact, &ev, &err) <= 0)
+				break;
+			reserve_events(b, n + 1);
+			b->events[n++] = ev;
+			r->next++;
+			check_interrupts(r->next);
+		}
+		b->nevents = n;
+		return true;
+	}
 	while (r->next < r->nevents)
 	{
 		/* checked by qoe_serial_open; decoded (and normalised) again */
@@ -2496,7 +2548,6 @@ qoe_log_concat(QoeLog *log, const QoeAllocator *a, const QoeLog *other)
  * makes of canonical data.
  * ---------------------------------------------------------------------
  */
-#define QOE_COMPACT_MAGIC "QCB1"
 #define QOE_COMPACT_HEADER 56
 #define CB_POS_NONE		0
 #define CB_POS_F64		1
@@ -2655,12 +2706,6 @@ qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out)
 	return (size_t) (p - out);
 }
 
-bool
-qoe_buffer_is_compact(const unsigned char *data, size_t len)
-{
-	return len >= 4 && memcmp(data, QOE_COMPACT_MAGIC, 4) == 0;
-}
-
 /* the keys of compact data into b; c is left at the first event group */
 static const char *
 compact_load_keys(QoeBuffer *b, LogCursor *c, uint64_t nkeys, uint64_t keybytes)
@@ -2710,28 +2755,29 @@ compact_load_keys(QoeBuffer *b, LogCursor *c, uint64_t nkeys, uint64_t keybytes)
 	return NULL;
 }
 
-const char *
-qoe_buffer_compact_deserialize(QoeBuffer *b, const unsigned char *data, size_t len)
+/*
+ * Check the header of compact data, load its counters and keys into b
+ * (freshly initialised) and set cc at the first event group.
+ */
+static const char *
+compact_open(QoeCompactCursor *cc, QoeBuffer *b, const unsigned char *data,
+			 size_t len)
 {
 	LogCursor	c;
 	const char *err;
-	uint64_t	nevents,
-				nkeys,
-				keybytes;
-	size_t		i = 0;
-	int64_t		prev_ts = 0;
-	uint64_t	k;
+	uint64_t	keybytes;
 
+	memset(cc, 0, sizeof(*cc));
 	if (data == NULL || len < QOE_COMPACT_HEADER)
 		return "truncated data";
 	if (memcmp(data, QOE_COMPACT_MAGIC, 4) != 0)
 		return "bad magic number";
 	if (get_u32(data + 4) != 0)
 		return "unknown flag bits";
-	nevents = get_u64(data + 8);
-	nkeys = get_u64(data + 16);
+	cc->nevents = get_u64(data + 8);
+	cc->nkeys = get_u64(data + 16);
 	keybytes = get_u64(data + 48);
-	if (nkeys >= UINT32_MAX)
+	if (cc->nkeys >= UINT32_MAX)
 		return "too many session keys";
 	if (keybytes > (uint64_t) len)
 		return "truncated data";
@@ -2742,125 +2788,205 @@ qoe_buffer_compact_deserialize(QoeBuffer *b, const unsigned char *data, size_t l
 	memset(&c, 0, sizeof(c));
 	c.p = data + QOE_COMPACT_HEADER;
 	c.end = data + len;
-	err = compact_load_keys(b, &c, nkeys, keybytes);
+	err = compact_load_keys(b, &c, cc->nkeys, keybytes);
 	if (err != NULL)
 		return err;
-
-	/* every event takes at least two bytes, every key's count one */
-	if (nevents > (uint64_t) (c.end - c.p) / 2 || nkeys > nevents)
-		return "truncated data";
-	if (nevents > 0)
-	{
-		b->events = qalloc(b->alloc, (size_t) nevents * sizeof(QoeEvent));
-		b->evcap = (size_t) nevents;
-	}
-
-	for (k = 0; k <= nkeys; k++)
-	{
-		uint32_t	key = (uint32_t) k - 1; /* QOE_NO_KEY for k == 0 */
-		uint64_t	count;
-		uint64_t	prev_m = 0;
-		bool		has_prev_value = false;
-		double		prev_value = 0;
-		size_t		start = i;
-
-		if (!get_varint(&c, &count))
-			return "truncated data";
-		if (count > nevents - i)
-			return "more events than the header says";
-		if (k > 0 && count == 0)
-			return "session key not referenced by any event";
-		for (; i < start + count; i++)
-		{
-			QoeEvent   *ev = &b->events[i];
-			unsigned	tag,
-						pmode,
-						vmode;
-			uint64_t	d;
-
-			check_interrupts(i);
-			if (c.p >= c.end)
-				return "truncated data";
-			tag = *c.p++;
-			pmode = (tag >> 4) & 3;
-			vmode = tag >> 6;
-			if (!get_varint(&c, &d))
-				return "truncated data";
-			/* modulo 2^64: a difference that wraps gives an earlier ts */
-			ev->ts = (int64_t) ((uint64_t) prev_ts + (i == start ? unzigzag(d) : d));
-			prev_ts = ev->ts;
-			ev->key = key;
-			ev->kind = (uint8_t) (tag & 0x0f);
-			ev->flags = 0;
-			ev->pad = 0;
-			ev->position = 0;
-			ev->value = 0;
-			if (pmode == CB_POS_F64)
-			{
-				if (c.end - c.p < 8)
-					return "truncated data";
-				ev->position = get_f64(c.p);
-				c.p += 8;
-				ev->flags |= QOE_EV_HAS_POS;
-			}
-			else if (pmode == CB_POS_MICRO)
-			{
-				uint64_t	m;
-
-				if (!get_varint(&c, &m))
-					return "truncated data";
-				m = prev_m + unzigzag(m);
-				if (m > (uint64_t) CB_MAX_WHOLE)
-					return "event with an invalid position";
-				prev_m = m;
-				ev->position = (double) m / 1e6;
-				ev->flags |= QOE_EV_HAS_POS;
-			}
-			else if (pmode != CB_POS_NONE)
-				return "unknown position encoding";
-			if (vmode == CB_VAL_F64)
-			{
-				if (c.end - c.p < 8)
-					return "truncated data";
-				ev->value = get_f64(c.p);
-				c.p += 8;
-			}
-			else if (vmode == CB_VAL_SAME)
-			{
-				if (!has_prev_value)
-					return "event repeats a value that is not there";
-				ev->value = prev_value;
-			}
-			else if (vmode == CB_VAL_UINT)
-			{
-				uint64_t	u;
-
-				if (!get_varint(&c, &u))
-					return "truncated data";
-				if (u > (uint64_t) CB_MAX_WHOLE)
-					return "event with an invalid value";
-				ev->value = (double) u;
-			}
-			if (vmode != CB_VAL_NONE)
-			{
-				ev->flags |= QOE_EV_HAS_VALUE;
-				has_prev_value = true;
-			}
-			err = check_event(ev);
-			if (err != NULL)
-				return err;
-			if (vmode != CB_VAL_NONE)
-				prev_value = ev->value;
-			if (i > start && ev_cmp(&ev[-1], ev) >= 0)
-				return "events are not in canonical order";
-		}
-	}
-	if (i != nevents)
-		return "fewer events than the header says";
-	if (c.p != c.end)
-		return "unexpected data after the end";
-	b->nevents = i;
 	b->lastkey = QOE_NO_KEY;
+
+	/* every event takes at least two bytes, and every key has one */
+	if (cc->nevents > (uint64_t) (c.end - c.p) / 2 || cc->nkeys > cc->nevents)
+		return "truncated data";
+	cc->p = c.p;
+	cc->end = c.end;
+	return NULL;
+}
+
+/*
+ * The next event of compact data, checked (fields, and order within its
+ * group): 1, or 0 after the last one (having checked the counts and that
+ * nothing follows), or -1 with *err.
+ */
+static int
+compact_next(QoeCompactCursor *cc, QoeEvent *ev, const char **err)
+{
+	LogCursor	c;
+	unsigned	tag,
+				pmode,
+				vmode;
+	uint64_t	d;
+	bool		first;
+
+	c.p = cc->p;
+	c.end = cc->end;
+	while (cc->left == 0)
+	{
+		uint64_t	count;
+
+		if (cc->group == cc->nkeys + 1)
+		{
+			if (cc->done != cc->nevents)
+				*err = "fewer events than the header says";
+			else if (c.p != c.end)
+				*err = "unexpected data after the end";
+			else
+				return 0;
+			return -1;
+		}
+		if (!get_varint(&c, &count))
+		{
+			*err = "truncated data";
+			return -1;
+		}
+		if (count > cc->nevents - cc->done)
+		{
+			*err = "more events than the header says";
+			return -1;
+		}
+		/*
+		 * Groups are numbered from 1 as they start: group 1 holds the NULL
+		 * key's events (there may be none), group k + 2 key k's.
+		 */
+		if (cc->group > 0 && count == 0)
+		{
+			*err = "session key not referenced by any event";
+			return -1;
+		}
+		cc->group++;
+		cc->left = count;
+		cc->in_group = 0;
+		cc->prev_m = 0;
+		cc->has_prev_value = false;
+	}
+
+	*err = "truncated data";
+	if (c.p >= c.end)
+		return -1;
+	tag = *c.p++;
+	pmode = (tag >> 4) & 3;
+	vmode = tag >> 6;
+	if (!get_varint(&c, &d))
+		return -1;
+	first = cc->in_group == 0;
+	/* modulo 2^64: a difference that wraps gives an earlier ts */
+	ev->ts = (int64_t) ((uint64_t) cc->prev_ts + (first ? unzigzag(d) : d));
+	ev->key = (uint32_t) (cc->group - 2);	/* QOE_NO_KEY in group 1 */
+	ev->kind = (uint8_t) (tag & 0x0f);
+	ev->flags = 0;
+	ev->pad = 0;
+	ev->position = 0;
+	ev->value = 0;
+	if (pmode == CB_POS_F64)
+	{
+		if (c.end - c.p < 8)
+			return -1;
+		ev->position = get_f64(c.p);
+		c.p += 8;
+		ev->flags |= QOE_EV_HAS_POS;
+	}
+	else if (pmode == CB_POS_MICRO)
+	{
+		uint64_t	m;
+
+		if (!get_varint(&c, &m))
+			return -1;
+		m = cc->prev_m + unzigzag(m);
+		if (m > (uint64_t) CB_MAX_WHOLE)
+		{
+			*err = "event with an invalid position";
+			return -1;
+		}
+		cc->prev_m = m;
+		ev->position = (double) m / 1e6;
+		ev->flags |= QOE_EV_HAS_POS;
+	}
+	else if (pmode != CB_POS_NONE)
+	{
+		*err = "unknown position encoding";
+		return -1;
+	}
+	if (vmode == CB_VAL_F64)
+	{
+		if (c.end - c.p < 8)
+			return -1;
+		ev->value = get_f64(c.p);
+		c.p += 8;
+	}
+	else if (vmode == CB_VAL_SAME)
+	{
+		if (!cc->has_prev_value)
+		{
+			*err = "event repeats a value that is not there";
+			return -1;
+		}
+		ev->value = cc->prev_value;
+	}
+	else if (vmode == CB_VAL_UINT)
+	{
+		uint64_t	u;
+
+		if (!get_varint(&c, &u))
+			return -1;
+		if (u > (uint64_t) CB_MAX_WHOLE)
+		{
+			*err = "event with an invalid value";
+			return -1;
+		}
+		ev->value = (double) u;
+	}
+	if (vmode != CB_VAL_NONE)
+		ev->flags |= QOE_EV_HAS_VALUE;
+	*err = check_event(ev);
+	if (*err != NULL)
+		return -1;
+	if (!first && ev_cmp(&cc->prev, ev) >= 0)
+	{
+		*err = "events are not in canonical order";
+		return -1;
+	}
+	if (vmode != CB_VAL_NONE)
+	{
+		cc->has_prev_value = true;
+		cc->prev_value = ev->value;
+	}
+	cc->prev = *ev;
+	cc->prev_ts = ev->ts;
+	cc->in_group++;
+	cc->left--;
+	cc->done++;
+	cc->p = c.p;
+	*err = NULL;
+	return 1;
+}
+
+static const char *
+compact_deserialize(QoeBuffer *b, const unsigned char *data, size_t len)
+{
+	QoeCompactCursor cc;
+	QoeEvent	ev;
+	const char *err;
+	int			rc;
+	size_t		i = 0;
+
+	err = compact_open(&cc, b, data, len);
+	if (err != NULL)
+		return err;
+	if (cc.nevents > 0)
+	{
+		b->events = qalloc(b->alloc, mul_size(b->alloc, (size_t) cc.nevents,
+											  sizeof(QoeEvent)));
+		b->evcap = (size_t) cc.nevents;
+	}
+	while ((rc = compact_next(&cc, &ev, &err)) > 0)
+	{
+		/* compact_next checks the counts against the header */
+		if (i >= b->evcap)
+			return "more events than the header says";
+		b->events[i++] = ev;
+		check_interrupts(i);
+	}
+	if (rc < 0)
+		return err;
+	b->nevents = i;
 	b->canonical = true;
 	return NULL;
 }

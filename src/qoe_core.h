@@ -245,20 +245,33 @@ extern const char *qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *dat
 										  size_t len, bool require_canonical);
 
 /*
- * Compact binary form of a buffer (about a third of the bytes of the form
- * above; see qoe_buffer.c): what a parallel worker sends for a large
- * group.  qoe_buffer_compact_serialize() puts b in canonical form, writes
- * at most qoe_buffer_compact_bound(b) bytes and returns how many it wrote.
- * qoe_buffer_compact_deserialize() loads such data into b (freshly
- * initialised), making every check qoe_buffer_deserialize(..., true)
- * makes; it returns NULL or a static message, as that function does.
+ * Compact binary form of a buffer ("QCB1", about a third of the bytes of
+ * the form above; see qoe_buffer.c): how qoe_timeline values are stored and
+ * what a parallel worker sends for a large group.  Always canonical.
+ * qoe_buffer_compact_serialize() puts b in canonical form, writes at most
+ * qoe_buffer_compact_bound(b) bytes and returns how many it wrote.
+ * qoe_buffer_deserialize() and qoe_serial_open() read both forms.
  */
 extern size_t qoe_buffer_compact_bound(const QoeBuffer *b);
 extern size_t qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out);
-extern bool qoe_buffer_is_compact(const unsigned char *data, size_t len);
-extern const char *qoe_buffer_compact_deserialize(QoeBuffer *b,
-												  const unsigned char *data,
-												  size_t len);
+
+/* where decoding compact data stands (private to qoe_buffer.c) */
+typedef struct QoeCompactCursor
+{
+	const unsigned char *p;
+	const unsigned char *end;
+	uint64_t	nevents;		/* from the header */
+	uint64_t	nkeys;
+	uint64_t	done;			/* events decoded */
+	uint64_t	group;			/* groups started */
+	uint64_t	left;			/* events left in the current group */
+	uint64_t	in_group;		/* events decoded in the current group */
+	int64_t		prev_ts;
+	uint64_t	prev_m;
+	bool		has_prev_value;
+	double		prev_value;
+	QoeEvent	prev;
+} QoeCompactCursor;
 
 /*
  * Reading a large canonical value in pieces, without building its buffer
@@ -272,12 +285,13 @@ extern const char *qoe_buffer_compact_deserialize(QoeBuffer *b,
  */
 typedef struct QoeSerialReader
 {
-	const unsigned char *events;
+	const unsigned char *events;	/* NULL for the compact form */
 	size_t		nevents;
 	size_t		next;
 	uint64_t	nkeys;
 	int64_t		first_ts;		/* ts range (if nevents > 0) */
 	int64_t		last_ts;
+	QoeCompactCursor compact;	/* the compact form: where decoding stands */
 } QoeSerialReader;
 
 extern const char *qoe_serial_open(QoeSerialReader *r, const unsigned char *data,

@@ -4,10 +4,13 @@
  *	  The qoe_timeline type: text and binary I/O, and helpers converting
  *	  between qoe_timeline datums and the core's event buffers.
  *
- * The varlena payload of a qoe_timeline IS the core's serialized format
- * (qoe_buffer_serialize).  The payload starts 4 bytes after the start of
+ * The varlena payload of a qoe_timeline IS the core's binary form: the
+ * compact one ("QCB1", qoe_buffer_compact_serialize) for every value
+ * written now, or the 32-byte-per-event one ("QTL1", qoe_buffer_serialize)
+ * for values stored by earlier versions; qoe_buffer_deserialize and
+ * qoe_serial_open read both.  The payload starts 4 bytes after the start of
  * the datum (or 1 byte for a short header), so it is never cast to structs:
- * qoe_buffer_deserialize reads it with memcpy.
+ * it is read byte by byte.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,25 +68,39 @@ qoe_pg_timeline_decode(Datum d, QoeBuffer *b, const QoeAllocator *alloc)
 		pfree(v);
 }
 
+static void
+timeline_too_large(size_t size)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("qoe_timeline value is too large"),
+			 errdetail("The timeline would need %zu bytes; the maximum is %zu bytes.",
+					   size, (size_t) (MaxAllocSize - VARHDRSZ)),
+			 errhint("Aggregate over smaller groups (for example per session or per day), or use the one-step aggregates such as watch_time(), which do not build a qoe_timeline value.")));
+}
+
+/*
+ * A buffer as a qoe_timeline value, in the compact binary form.  Room for
+ * the largest encoding is allocated; only what is written is touched (a
+ * large block is mapped, not written, until used) and stored.
+ */
 struct varlena *
 qoe_pg_timeline_from_buffer(QoeBuffer *b)
 {
-	size_t		size;
+	size_t		bound,
+				size;
 	struct varlena *result;
 
 	if (!b->canonical)
 		qoe_buffer_canonicalize(b);
-	size = qoe_buffer_serialized_size(b);
+	bound = qoe_buffer_compact_bound(b);
+	if (bound > MaxAllocHugeSize - VARHDRSZ)
+		timeline_too_large(bound);
+	result = (struct varlena *) qoe_pg_alloc_large(CurrentMemoryContext, bound + VARHDRSZ);
+	size = qoe_buffer_compact_serialize(b, (unsigned char *) VARDATA(result));
 	if (size > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("qoe_timeline value is too large"),
-				 errdetail("The timeline would need %zu bytes; the maximum is %zu bytes.",
-						   size, (size_t) (MaxAllocSize - VARHDRSZ)),
-				 errhint("Aggregate over smaller groups (for example per session or per day), or use the one-step aggregates such as watch_time(), which do not build a qoe_timeline value.")));
-	result = (struct varlena *) qoe_pg_alloc_large(CurrentMemoryContext, size + VARHDRSZ);
+		timeline_too_large(size);
 	SET_VARSIZE(result, size + VARHDRSZ);
-	qoe_buffer_serialize(b, (unsigned char *) VARDATA(result));
 	return result;
 }
 

@@ -52,7 +52,8 @@ same_row(const QoeWindowRow *x, const QoeWindowRow *y)
  * (qoe_windows_serial): the rows of qoe_windows(b), bit for bit
  */
 static int
-serial_path_agrees(QoeBuffer *b, int64_t width, size_t piece, const char *err_whole)
+serial_path_agrees_form(QoeBuffer *b, int64_t width, size_t piece,
+						const char *err_whole, bool compact)
 {
 	QoeWindowRow keep[64];
 	int			nkeep = nrows < 64 ? nrows : 64;
@@ -66,9 +67,17 @@ serial_path_agrees(QoeBuffer *b, int64_t width, size_t piece, const char *err_wh
 
 	memcpy(keep, rows, sizeof(QoeWindowRow) * (size_t) nkeep);
 	qoe_buffer_canonicalize(b);
-	len = qoe_buffer_serialized_size(b);
-	bin = malloc(len);
-	qoe_buffer_serialize(b, bin);
+	if (compact)
+	{
+		bin = malloc(qoe_buffer_compact_bound(b));
+		len = qoe_buffer_compact_serialize(b, bin);
+	}
+	else
+	{
+		len = qoe_buffer_serialized_size(b);
+		bin = malloc(len);
+		qoe_buffer_serialize(b, bin);
+	}
 	qoe_buffer_init(&pb, &qoe_malloc_allocator);
 	ok = qoe_serial_open(&r, bin, len, &pb) == NULL;
 	nrows = 0;
@@ -82,6 +91,14 @@ serial_path_agrees(QoeBuffer *b, int64_t width, size_t piece, const char *err_wh
 	memcpy(rows, keep, sizeof(QoeWindowRow) * (size_t) nkeep);
 	nrows = nwhole;
 	return ok;
+}
+
+/* ... in both binary forms: 32 bytes per event, and compact */
+static int
+serial_path_agrees(QoeBuffer *b, int64_t width, size_t piece, const char *err_whole)
+{
+	return serial_path_agrees_form(b, width, piece, err_whole, false) &&
+		serial_path_agrees_form(b, width, piece, err_whole, true);
 }
 
 static const char *
@@ -168,6 +185,34 @@ test_pieces(void)
 	}
 	qoe_buffer_init(&pb, &qoe_malloc_allocator);
 	CHECK_STR(qoe_serial_open(&r, bin, len, &pb), "events are not in canonical order");
+	qoe_buffer_free(&pb);
+	free(bin);
+
+	/* the compact form: checked whole before the first piece */
+	bin = malloc(qoe_buffer_compact_bound(&b) + 1);
+	len = qoe_buffer_compact_serialize(&b, bin);
+	CHECK(len < b.nevents * 12);
+	qoe_buffer_init(&pb, &qoe_malloc_allocator);
+	CHECK_STR(qoe_serial_open(&r, bin, len - 1, &pb), "truncated data");
+	qoe_buffer_free(&pb);
+	bin[len] = 0;
+	qoe_buffer_init(&pb, &qoe_malloc_allocator);
+	CHECK_STR(qoe_serial_open(&r, bin, len + 1, &pb), "unexpected data after the end");
+	qoe_buffer_free(&pb);
+	qoe_buffer_init(&pb, &qoe_malloc_allocator);
+	CHECK(qoe_serial_open(&r, bin, len, &pb) == NULL);
+	CHECK_INT(r.nevents, b.nevents);
+	CHECK_INT(pb.nkeys, b.nkeys);
+	/* the NULL key's events first (about 500), whole; then whole keys */
+	CHECK(qoe_serial_next(&r, &pb, 100));
+	CHECK(pb.nevents >= 100 && pb.events[pb.nevents - 1].key == QOE_NO_KEY);
+	CHECK(b.events[pb.nevents].key == 0);
+	CHECK(memcmp(pb.events, b.events, pb.nevents * sizeof(QoeEvent)) == 0);
+	len = pb.nevents;
+	CHECK(qoe_serial_next(&r, &pb, 1));
+	CHECK(pb.nevents > 1 && pb.events[pb.nevents - 1].key == 0);
+	CHECK(b.events[len + pb.nevents].key == 1);
+	CHECK(memcmp(pb.events, b.events + len, pb.nevents * sizeof(QoeEvent)) == 0);
 	qoe_buffer_free(&pb);
 	free(bin);
 	qoe_buffer_free(&b);
