@@ -149,6 +149,29 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
  * the state's new address.  Groups are compact logs (a buffer state, which
  * only combining makes, takes the row as it is).
  */
+/*
+ * Merge a buffer state's pending partial states into its buffer: one k-way
+ * pass writes the merged events once (merging them one at a time would
+ * write the growing buffer again for each).
+ */
+static void
+state_settle(QoeAggState *state)
+{
+	const QoeBuffer *src[QOE_MAX_PENDING];
+	int			n = state->npending;
+	int			i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		src[i] = &state->pending[i]->buf;
+	qoe_buffer_canonicalize(&state->buf);
+	qoe_buffer_merge_canonical_many(&state->buf, src, n);
+	state->npending = 0;
+	for (i = 0; i < n; i++)
+		MemoryContextDelete(state->pending[i]->own_cxt);
+}
+
 static void *
 state_add(void *st, MemoryContext cxt, bool ts_isnull, int64 ts, int kind,
 		  bool pos_isnull, double pos, bool value_isnull, double value,
@@ -159,6 +182,7 @@ state_add(void *st, MemoryContext cxt, bool ts_isnull, int64 ts, int kind,
 
 	if (st != NULL && *(uint32 *) st == QOE_STATE_BUFFER)
 	{
+		state_settle((QoeAggState *) st);
 		qoe_buffer_add(&((QoeAggState *) st)->buf, ts_isnull, ts, kind,
 					   pos_isnull, pos, value_isnull, value, key, keylen);
 		return st;
@@ -193,7 +217,10 @@ state_as_buffer(void *st, MemoryContext cxt)
 	if (st == NULL)
 		return qoe_pg_state_create(cxt);
 	if (*(uint32 *) st == QOE_STATE_BUFFER)
+	{
+		state_settle((QoeAggState *) st);
 		return (QoeAggState *) st;
+	}
 	return log_to_state((QoeLog *) st, cxt);
 }
 
@@ -206,7 +233,10 @@ static QoeBuffer *
 state_buffer(void *st, QoeBuffer *tmp, QoeAllocator *tmpalloc)
 {
 	if (*(uint32 *) st == QOE_STATE_BUFFER)
+	{
+		state_settle((QoeAggState *) st);
 		return &((QoeAggState *) st)->buf;
+	}
 	qoe_pg_allocator_init(tmpalloc, CurrentMemoryContext);
 	qoe_buffer_init(tmp, tmpalloc);
 	qoe_log_to_buffer((const QoeLog *) st, tmp);
@@ -807,6 +837,24 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 			MemoryContextSetParent(cxt2, aggcontext);
 			state2->own_cxt = NULL;
 			PG_RETURN_POINTER(state2);
+		}
+
+		/*
+		 * A canonical state of comparable size joins the pending ones, kept
+		 * as it is (its context moved under the aggregate context): they
+		 * are merged with the state's buffer all at once when it is next
+		 * used (state_settle).
+		 */
+		if (st1 != NULL && *(uint32 *) st1 == QOE_STATE_BUFFER &&
+			state2->buf.canonical && state2->buf.nevents > 0 &&
+			state2->buf.nevents >= ((QoeAggState *) st1)->buf.nevents / 4)
+		{
+			state1 = (QoeAggState *) st1;
+			if (state1->npending == QOE_MAX_PENDING)
+				state_settle(state1);
+			MemoryContextSetParent(cxt2, aggcontext);
+			state1->pending[state1->npending++] = state2;
+			PG_RETURN_POINTER(state1);
 		}
 		state1 = state_as_buffer(st1, aggcontext);
 		merge_buffers(state1, &state2->buf);

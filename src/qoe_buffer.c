@@ -1339,117 +1339,190 @@ qoe_buffer_canonicalize(QoeBuffer *b)
 void
 qoe_buffer_merge_canonical(QoeBuffer *dst, const QoeBuffer *src)
 {
+	qoe_buffer_merge_canonical_many(dst, &src, 1);
+}
+
+/* inputs of one k-way merge at most (a bit each in a mask) */
+#define MERGE_MAX_INPUTS 64
+
+/* the event at position pos of input in, its key mapped to the merged rank */
+static inline QoeEvent
+mapped_event(const QoeBuffer *in, const uint32_t *map, size_t pos)
+{
+	QoeEvent	x = in->events[pos];
+
+	if (x.key != QOE_NO_KEY)
+		x.key = map[x.key];
+	return x;
+}
+
+void
+qoe_buffer_merge_canonical_many(QoeBuffer *dst, const QoeBuffer *const *src, int nsrc)
+{
 	const QoeAllocator *a = dst->alloc;
-	size_t		n1 = dst->nevents,
-				n2 = src->nevents;
-	uint32_t	k1 = dst->nkeys,
-				k2 = src->nkeys;
-	uint32_t   *map1 = NULL,
-			   *map2 = NULL;
+	const QoeBuffer **in;
+	uint32_t  **map;
+	size_t	   *pos;
+	QoeEvent   *head;
+	uint64_t	nkeys = 0;
+	size_t		nev = 0,
+				keybytes = 0,
+				total = 0,
+				o = 0;
 	uint64_t   *newoff = NULL;
 	uint32_t   *newlen = NULL;
 	char	   *newdata = NULL;
-	size_t		total = 0;
-	uint32_t	i,
-				j,
-				m = 0;
 	QoeEvent   *out;
-	size_t		e1 = 0,
-				e2 = 0,
-				o = 0;
+	uint32_t	m = 0;
+	int			k,
+				i;
 
-	add_counters(dst, src);
-	if (n2 == 0)
+	/* more inputs than a mask holds: merge them in turns */
+	while (nsrc > MERGE_MAX_INPUTS - 1)
+	{
+		qoe_buffer_merge_canonical_many(dst, src, MERGE_MAX_INPUTS - 1);
+		src += MERGE_MAX_INPUTS - 1;
+		nsrc -= MERGE_MAX_INPUTS - 1;
+	}
+	for (i = 0; i < nsrc; i++)
+	{
+		add_counters(dst, src[i]);
+		nev = add_size(a, nev, src[i]->nevents);
+	}
+	if (nev == 0)
 		return;
 
-	/* keys: merge the two sorted lists */
-	if (k1 + (uint64_t) k2 > 0)
+	/* the inputs: dst, then every src that has events */
+	k = 0;
+	in = qalloc(a, sizeof(QoeBuffer *) * (size_t) (nsrc + 1));
+	in[k++] = dst;
+	for (i = 0; i < nsrc; i++)
+		if (src[i]->nevents > 0)
+			in[k++] = src[i];
+	map = qalloc(a, sizeof(uint32_t *) * (size_t) k);
+	pos = qalloc(a, sizeof(size_t) * (size_t) k);
+	head = qalloc(a, sizeof(QoeEvent) * (size_t) k);
+	nev = 0;
+	for (i = 0; i < k; i++)
 	{
-		size_t		km = (size_t) k1 + k2;
+		nkeys += in[i]->nkeys;
+		keybytes = add_size(a, keybytes, in[i]->keydata_len);
+		nev = add_size(a, nev, in[i]->nevents);
+		map[i] = NULL;
+		pos[i] = 0;
+	}
+	if (nkeys >= UINT32_MAX)
+		size_overflow(a);
 
-		if (km >= UINT32_MAX)
-			size_overflow(a);
-		total = add_size(a, dst->keydata_len, src->keydata_len);
-		map1 = qalloc(a, mul_size(a, k1 ? k1 : 1, sizeof(uint32_t)));
-		map2 = qalloc(a, mul_size(a, k2 ? k2 : 1, sizeof(uint32_t)));
-		newoff = qalloc(a, mul_size(a, km, sizeof(uint64_t)));
-		newlen = qalloc(a, mul_size(a, km, sizeof(uint32_t)));
-		newdata = qalloc(a, total ? total : 1);
-		total = 0;
-		i = j = 0;
-		while (i < k1 || j < k2)
+	/* keys: merge the sorted lists; a key several inputs hold is kept once */
+	if (nkeys > 0)
+	{
+		for (i = 0; i < k; i++)
+			map[i] = qalloc(a, mul_size(a, in[i]->nkeys ? in[i]->nkeys : 1,
+										sizeof(uint32_t)));
+		newoff = qalloc(a, mul_size(a, (size_t) nkeys, sizeof(uint64_t)));
+		newlen = qalloc(a, mul_size(a, (size_t) nkeys, sizeof(uint32_t)));
+		newdata = qalloc(a, keybytes ? keybytes : 1);
+		for (;;)
 		{
-			size_t		l1 = 0,
-						l2 = 0;
-			const char *p1 = i < k1 ? qoe_buffer_key(dst, i, &l1) : NULL;
-			const char *p2 = j < k2 ? qoe_buffer_key(src, j, &l2) : NULL;
-			int			c = p1 == NULL ? 1 : p2 == NULL ? -1 :
-				key_cmp(p1, l1, p2, l2);
-			const char *kp = c <= 0 ? p1 : p2;
-			size_t		len = c <= 0 ? l1 : l2;
+			const char *best = NULL;
+			size_t		bestlen = 0;
 
-			if (c <= 0)
-				map1[i++] = m;
-			if (c >= 0)
-				map2[j++] = m;
-			if (len > 0)
-				memcpy(newdata + total, kp, len);
+			for (i = 0; i < k; i++)
+			{
+				size_t		len;
+				const char *kp;
+
+				if (pos[i] >= in[i]->nkeys)
+					continue;
+				kp = qoe_buffer_key(in[i], (uint32_t) pos[i], &len);
+				if (best == NULL || key_cmp(kp, len, best, bestlen) < 0)
+				{
+					best = kp;
+					bestlen = len;
+				}
+			}
+			if (best == NULL)
+				break;
+			if (bestlen > 0)
+				memcpy(newdata + total, best, bestlen);
+			for (i = 0; i < k; i++)
+			{
+				size_t		len;
+				const char *kp;
+
+				if (pos[i] >= in[i]->nkeys)
+					continue;
+				kp = qoe_buffer_key(in[i], (uint32_t) pos[i], &len);
+				if (key_cmp(kp, len, newdata + total, bestlen) == 0)
+					map[i][pos[i]++] = m;
+			}
 			newoff[m] = total;
-			newlen[m] = (uint32_t) len;
-			total += len;
+			newlen[m] = (uint32_t) bestlen;
+			total += bestlen;
 			m++;
 			check_interrupts(m);
 		}
+		for (i = 0; i < k; i++)
+			pos[i] = 0;
 	}
 
-	/* events: merge the two sorted arrays, keys mapped to merged ranks */
-	out = qalloc(a, mul_size(a, add_size(a, n1, n2), sizeof(QoeEvent)));
-	while (e1 < n1 || e2 < n2)
+	/*
+	 * events: merge the sorted arrays, keys mapped to merged ranks; an
+	 * event several inputs hold is kept once and counted as a duplicate
+	 * for each copy dropped
+	 */
+	out = qalloc(a, mul_size(a, nev, sizeof(QoeEvent)));
+	for (i = 0; i < k; i++)
+		if (in[i]->nevents > 0)
+			head[i] = mapped_event(in[i], map[i], 0);
+	for (;;)
 	{
-		QoeEvent	x = {0},
-					y = {0};
-		int			c;
+		int			best = -1;
+		uint64_t	same = 0;
 
-		check_interrupts(o);
-		if (e1 < n1)
+		for (i = 0; i < k; i++)
 		{
-			x = dst->events[e1];
-			if (x.key != QOE_NO_KEY)
-				x.key = map1[x.key];
-		}
-		if (e2 < n2)
-		{
-			y = src->events[e2];
-			if (y.key != QOE_NO_KEY)
-				y.key = map2[y.key];
-		}
-		c = e1 >= n1 ? 1 : e2 >= n2 ? -1 : ev_cmp(&x, &y);
-		if (c <= 0)
-		{
-			out[o++] = x;
-			e1++;
-			if (c == 0)
+			int			c;
+
+			if (pos[i] >= in[i]->nevents)
+				continue;
+			c = best < 0 ? -1 : ev_cmp(&head[i], &head[best]);
+			if (c < 0)
 			{
-				e2++;
-				dst->duplicate_events = add_count(dst->duplicate_events, 1);
+				best = i;
+				same = (uint64_t) 1 << i;
 			}
+			else if (c == 0)
+				same |= (uint64_t) 1 << i;
 		}
-		else
+		if (best < 0)
+			break;
+		check_interrupts(o);
+		out[o++] = head[best];
+		for (i = 0; i < k; i++)
 		{
-			out[o++] = y;
-			e2++;
+			if (!(same & ((uint64_t) 1 << i)))
+				continue;
+			if (i != best)
+				dst->duplicate_events = add_count(dst->duplicate_events, 1);
+			if (++pos[i] < in[i]->nevents)
+				head[i] = mapped_event(in[i], map[i], pos[i]);
 		}
 	}
 
 	qfree(a, dst->events);
 	dst->events = out;
 	dst->nevents = o;
-	dst->evcap = add_size(a, n1, n2);
+	dst->evcap = nev;
 	if (newoff != NULL)
-		replace_keys(dst, newdata, total, newoff, newlen, m,
-					 (uint32_t) ((size_t) k1 + k2));
-	qfree(a, map1);
-	qfree(a, map2);
+		replace_keys(dst, newdata, total, newoff, newlen, m, (uint32_t) nkeys);
+	for (i = 0; i < k; i++)
+		qfree(a, map[i]);
+	qfree(a, map);
+	qfree(a, pos);
+	qfree(a, head);
+	qfree(a, in);
 	dst->canonical = true;
 }
 

@@ -67,14 +67,25 @@ extern void *qoe_pg_alloc_large(MemoryContext cxt, size_t size);
 #define QOE_STATE_LOG		0x31474f4cU /* "LOG1" */
 #define QOE_STATE_BUFFER	0x31465542U /* "BUF1" */
 
+#define QOE_MAX_PENDING 8
+
 typedef struct QoeAggState
 {
 	uint32		tag;			/* QOE_STATE_BUFFER */
-	MemoryContext own_cxt;		/* made by qoe_agg_deserialize and not yet
-								 * adopted by qoe_agg_combine: the context
-								 * holding this state and nothing else */
+	MemoryContext own_cxt;		/* made by qoe_agg_deserialize: the context
+								 * holding this state and nothing else, until
+								 * qoe_agg_combine adopts the state whole */
 	QoeAllocator alloc;
 	QoeBuffer	buf;
+
+	/*
+	 * Canonical partial states combined into this one but not yet merged
+	 * into buf (each still in its own_cxt, moved under the aggregate
+	 * context): they are merged all at once, in one pass, when the state is
+	 * next used (state_settle in qoe_aggfuncs.c).
+	 */
+	int			npending;
+	struct QoeAggState *pending[QOE_MAX_PENDING];
 } QoeAggState;
 
 extern QoeAggState *qoe_pg_state_create(MemoryContext cxt);

@@ -516,6 +516,81 @@ test_merge_canonical(void)
 	}
 }
 
+/*
+ * Several canonical buffers merged at once: the same bytes and counters as
+ * merging them all and canonicalising, for 1-6 sources sharing keys and
+ * events (an event in three sources is two duplicates), and for 70 sources
+ * (merged in turns of 63).
+ */
+static void
+test_merge_canonical_many(void)
+{
+	static const int counts[] = {1, 2, 3, 6, 70};
+
+	for (size_t r = 0; r < sizeof(counts) / sizeof(counts[0]); r++)
+	{
+		int			n = counts[r];
+		QoeBuffer  *src = malloc(sizeof(QoeBuffer) * (size_t) n);
+		const QoeBuffer **ptr = malloc(sizeof(QoeBuffer *) * (size_t) n);
+		QoeBuffer	want,
+					got,
+					base;
+		int			i;
+
+		qoe_buffer_init(&base, A);
+		random_buffer(&base, n > 10 ? 300 : 2000, 30, 100 * SEC, 5);
+		qoe_buffer_init(&want, A);
+		qoe_buffer_merge(&want, &base);
+		for (i = 0; i < n; i++)
+		{
+			qoe_buffer_init(&src[i], A);
+			/* some sources without keys, one without events */
+			if (i % 4 != 3)
+				random_buffer(&src[i], n > 10 ? 100 : 1500, i % 3 == 2 ? 0 : 30 + i,
+							  100 * SEC, 4);
+			/* every source also holds every 7th event of base */
+			for (size_t e = 0; e < base.nevents; e += 7)
+			{
+				QoeEvent	ev = base.events[e];
+				size_t		kl = 0;
+				const char *kp = ev.key == QOE_NO_KEY ? NULL : qoe_buffer_key(&base, ev.key, &kl);
+
+				qoe_buffer_add(&src[i], false, ev.ts, ev.kind,
+							   !(ev.flags & QOE_EV_HAS_POS), ev.position,
+							   !(ev.flags & QOE_EV_HAS_VALUE), ev.value, kp, kl);
+			}
+			src[i].invalid_events += (uint64_t) i;
+			qoe_buffer_merge(&want, &src[i]);
+			qoe_buffer_canonicalize(&src[i]);
+			ptr[i] = &src[i];
+		}
+		qoe_buffer_canonicalize(&want);
+		qoe_buffer_canonicalize(&base);
+		copy_buffer(&got, &base);
+		qoe_buffer_canonicalize(&got);
+		qoe_buffer_merge_canonical_many(&got, ptr, n);
+		unit_report(got.canonical && ref_is_canonical(&got) && same_bytes(&got, &want) &&
+					got.duplicate_events == want.duplicate_events &&
+					got.invalid_events == want.invalid_events &&
+					got.duplicate_events >= (uint64_t) n * (base.nevents / 7),
+					__FILE__, __LINE__, "merged at once: as merged and canonicalised");
+		qoe_buffer_free(&got);
+		/* into an empty buffer */
+		qoe_buffer_init(&got, A);
+		qoe_buffer_merge_canonical_many(&got, ptr, n);
+		qoe_buffer_merge_canonical(&got, &base);
+		unit_report(same_bytes(&got, &want), __FILE__, __LINE__,
+					"merged at once into an empty buffer, then the base");
+		qoe_buffer_free(&got);
+		for (i = 0; i < n; i++)
+			qoe_buffer_free(&src[i]);
+		free(src);
+		free(ptr);
+		qoe_buffer_free(&base);
+		qoe_buffer_free(&want);
+	}
+}
+
 static void
 test_canonical_order(void)
 {
@@ -1056,6 +1131,7 @@ main(void)
 	test_keys();
 	test_merge();
 	test_merge_canonical();
+	test_merge_canonical_many();
 	test_merge_duplicate_keys();
 	test_canonical_order();
 	test_sort_shapes();
