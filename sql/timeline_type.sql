@@ -94,6 +94,20 @@ TRUNCATE back;
 COPY back FROM '/tmp/qoe_agg_regress_send.bin' (FORMAT binary);
 SELECT b.t::text = x.t::text AS same, qoe_timeline_send(b.t) = qoe_timeline_send(x.t) AS bytes_same
 FROM back b, tlx x;
+-- A value in the first binary form (32 bytes per event, "QTL1"), as
+-- earlier versions stored and sent it, written here byte by byte: one play
+-- at 2024-01-01 00:00 UTC, position 0, session "s1".  It reads back, and
+-- is stored again in the compact form (\x51434231 = "QCB1"; 71 bytes: the
+-- 56-byte header, the key (length 1 + 2 bytes), the counts of the empty
+-- NULL-key group and of the key's group (1 + 1), the event (tag 1, ts 8,
+-- position 1)).
+COPY (SELECT '\x51544c31010000000100000000000000010000000000000000000000000000000000000000000000000000000000000002000000000000000040e9d4d5b00200000000000000000000000000000000000000000004010000020000007331'::bytea)
+  TO '/tmp/qoe_agg_regress_qtl1.bin' (FORMAT binary);
+TRUNCATE back;
+COPY back FROM '/tmp/qoe_agg_regress_qtl1.bin' (FORMAT binary);
+SELECT t::text, sessions(t), substr(qoe_timeline_send(t), 1, 4) AS form,
+       octet_length(qoe_timeline_send(t)) AS bytes
+FROM back;
 -- Garbage bytes are rejected by receive (SQLSTATE 22P03).
 COPY (SELECT '\x00010203deadbeef'::bytea) TO '/tmp/qoe_agg_regress_bad.bin' (FORMAT binary);
 TRUNCATE back;

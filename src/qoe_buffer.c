@@ -2002,7 +2002,10 @@ qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
 			check_interrupts(r->next);
 		}
 		b->nevents = n;
-		return true;
+		/* no progress (cannot happen: the data was checked) ends the reading */
+		if (n == 0)
+			r->next = r->nevents;
+		return n > 0;
 	}
 	while (r->next < r->nevents)
 	{
@@ -3043,6 +3046,22 @@ compact_deserialize(QoeBuffer *b, const unsigned char *data, size_t len)
 	err = compact_open(&cc, b, data, len);
 	if (err != NULL)
 		return err;
+
+	/*
+	 * Events take 2 bytes and more, most take 8 and more.  A header that
+	 * claims more than one event per 4 bytes is checked by decoding it all
+	 * before the events are allocated: damaged data can then never make it
+	 * allocate more than 8 times its own size.
+	 */
+	if (cc.nevents > len / 4)
+	{
+		QoeCompactCursor check = cc;
+
+		while ((rc = compact_next(&check, &ev, &err)) > 0)
+			check_interrupts(check.done);
+		if (rc < 0)
+			return err;
+	}
 	if (cc.nevents > 0)
 	{
 		b->events = qalloc(b->alloc, mul_size(b->alloc, (size_t) cc.nevents,

@@ -570,6 +570,7 @@ extern bool qoe_buffer_ts_range(const QoeBuffer *b, int64_t *first, int64_t *las
 #define QOE_WINDOWS_MAX_BUCKETS INT64_C(10000000)
 /* the messages qoe_windows returns (compare the pointers) */
 #define QOE_WINDOWS_ERR_TOO_MANY "too many buckets"
+#define QOE_WINDOWS_ERR_READ "a piece of the timeline read differently from its check"
 #define QOE_WINDOWS_ERR_RANGE "the first bucket would start before the earliest valid timestamp"
 /* PostgreSQL's earliest valid timestamp (4714-11-24 00:00 UTC BC) */
 #define QOE_TS_MIN_VALID INT64_C(-211813488000000000)

@@ -424,7 +424,24 @@ qoe_windows_serial(QoeSerialReader *r, QoeBuffer *piece, size_t piece_events,
 	if (err != NULL)
 		return err;
 	while (qoe_serial_next(r, piece, piece_events))
+	{
+		size_t		i;
+
+		/*
+		 * The buckets span the range qoe_serial_open found; a piece decodes
+		 * the same events again, but an event outside that range would
+		 * index past the buckets, so it is refused rather than trusted.
+		 */
+		for (i = 0; i < piece->nevents; i++)
+			if (piece->events[i].ts < r->first_ts || piece->events[i].ts > r->last_ts)
+			{
+				if (w.chg)
+					w.a->free(w.a->ctx, w.chg);
+				w.a->free(w.a->ctx, w.bk);
+				return QOE_WINDOWS_ERR_READ;
+			}
 		qoe_replay(piece, p, &m, &sink);
+	}
 	windows_end(&w, emit, arg);
 	return NULL;
 }

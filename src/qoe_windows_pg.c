@@ -100,6 +100,8 @@ qoe_windows_srf(PG_FUNCTION_ARGS)
 	qoe_pg_params(&params);
 	err = qoe_windows_serial(&reader, &buf, WINDOWS_PIECE_EVENTS, &params,
 							 width, window_row, &sink);
+	if (err != NULL && strcmp(err, QOE_WINDOWS_ERR_READ) == 0)
+		qoe_pg_timeline_corrupt(err);
 	if (err != NULL && strcmp(err, QOE_WINDOWS_ERR_TOO_MANY) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),

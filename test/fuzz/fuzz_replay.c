@@ -50,8 +50,11 @@
  *	  - serialize -> deserialize (canonical) -> replay gives identical
  *		metrics; to_text -> from_text -> to_text is byte-identical; the
  *		compact form reads back as the same buffer; whatever the compact
- *		reader accepts is canonical (the qoe_timeline form of it loads with
- *		require_canonical) and writes back to the same compact bytes.
+ *		reader accepts is canonical (its 32-byte form loads with
+ *		require_canonical, as the same events).  The compact reader also
+ *		accepts encodings the writer would not choose (a longer varint, a
+ *		double where a whole number would do): every stored value is
+ *		written by the writer, so stored bytes are still unique per value.
  *
  *-------------------------------------------------------------------------
  */

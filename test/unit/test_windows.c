@@ -80,6 +80,14 @@ serial_path_agrees_form(QoeBuffer *b, int64_t width, size_t piece,
 	}
 	qoe_buffer_init(&pb, &qoe_malloc_allocator);
 	ok = qoe_serial_open(&r, bin, len, &pb) == NULL;
+	/* the buckets are laid out from this range: it must be exact */
+	{
+		int64_t		first,
+					last;
+
+		if (qoe_buffer_ts_range(b, &first, &last))
+			ok = ok && r.first_ts == first && r.last_ts == last;
+	}
 	nrows = 0;
 	err = qoe_windows_serial(&r, &pb, piece, &qoe_default_params, width, emit, NULL);
 	ok = ok && err == err_whole && nrows == nwhole;
