@@ -59,7 +59,7 @@ build/unit/core/%.o: src/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc -c $< -o $@
 
-build/unit/test_%: test/unit/test_%.c test/unit/unit.h $(UNIT_CORE_OBJS) $(CORE_HDRS)
+build/unit/test_%: test/unit/test_%.c $(wildcard test/unit/*.h) $(UNIT_CORE_OBJS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc -Itest/unit $< $(UNIT_CORE_OBJS) -lm -o $@
 

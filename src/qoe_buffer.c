@@ -1427,36 +1427,35 @@ qoe_buffer_merge_canonical_many(QoeBuffer *dst, const QoeBuffer *const *src, int
 		{
 			const char *best = NULL;
 			size_t		bestlen = 0;
+			uint64_t	same = 0;
 
+			/* the smallest next key, and which inputs hold it */
 			for (i = 0; i < k; i++)
 			{
 				size_t		len;
 				const char *kp;
+				int			c;
 
 				if (pos[i] >= in[i]->nkeys)
 					continue;
 				kp = qoe_buffer_key(in[i], (uint32_t) pos[i], &len);
-				if (best == NULL || key_cmp(kp, len, best, bestlen) < 0)
+				c = best == NULL ? -1 : key_cmp(kp, len, best, bestlen);
+				if (c < 0)
 				{
 					best = kp;
 					bestlen = len;
+					same = (uint64_t) 1 << i;
 				}
+				else if (c == 0)
+					same |= (uint64_t) 1 << i;
 			}
 			if (best == NULL)
 				break;
 			if (bestlen > 0)
 				memcpy(newdata + total, best, bestlen);
 			for (i = 0; i < k; i++)
-			{
-				size_t		len;
-				const char *kp;
-
-				if (pos[i] >= in[i]->nkeys)
-					continue;
-				kp = qoe_buffer_key(in[i], (uint32_t) pos[i], &len);
-				if (key_cmp(kp, len, newdata + total, bestlen) == 0)
+				if (same & ((uint64_t) 1 << i))
 					map[i][pos[i]++] = m;
-			}
 			newoff[m] = total;
 			newlen[m] = (uint32_t) bestlen;
 			total += bestlen;
@@ -1610,6 +1609,21 @@ key_bytes(const QoeBuffer *b)
 	return total;
 }
 
+/* the 56-byte header both binary forms share: magic, flags, counts */
+static unsigned char *
+put_header(unsigned char *p, const char *magic, uint32_t flags, const QoeBuffer *b)
+{
+	memcpy(p, magic, 4);
+	put_u32(p + 4, flags);
+	put_u64(p + 8, (uint64_t) b->nevents);
+	put_u64(p + 16, (uint64_t) b->nkeys);
+	put_u64(p + 24, b->invalid_events);
+	put_u64(p + 32, b->unknown_events);
+	put_u64(p + 40, b->duplicate_events);
+	put_u64(p + 48, (uint64_t) key_bytes(b));
+	return p + QOE_SERIAL_HEADER;
+}
+
 size_t
 qoe_buffer_serialized_size(const QoeBuffer *b)
 {
@@ -1629,15 +1643,8 @@ qoe_buffer_serialize(const QoeBuffer *b, unsigned char *out)
 	size_t		i;
 	uint32_t	k;
 
-	memcpy(p, QOE_SERIAL_MAGIC, 4);
-	put_u32(p + 4, b->canonical ? QOE_SERIAL_FLAG_CANONICAL : 0);
-	put_u64(p + 8, (uint64_t) b->nevents);
-	put_u64(p + 16, (uint64_t) b->nkeys);
-	put_u64(p + 24, b->invalid_events);
-	put_u64(p + 32, b->unknown_events);
-	put_u64(p + 40, b->duplicate_events);
-	put_u64(p + 48, (uint64_t) key_bytes(b));
-	p += QOE_SERIAL_HEADER;
+	p = put_header(p, QOE_SERIAL_MAGIC,
+				   b->canonical ? QOE_SERIAL_FLAG_CANONICAL : 0, b);
 
 	for (i = 0; i < b->nevents; i++)
 	{
@@ -1976,6 +1983,16 @@ qoe_serial_open(QoeSerialReader *r, const unsigned char *data, size_t len,
 	return NULL;
 }
 
+/* one more event read into the piece b, which holds *n */
+static inline void
+piece_add(QoeSerialReader *r, QoeBuffer *b, size_t *n, const QoeEvent *ev)
+{
+	reserve_events(b, *n + 1);
+	b->events[(*n)++] = *ev;
+	r->next++;
+	check_interrupts(r->next);
+}
+
 bool
 qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
 {
@@ -1996,10 +2013,7 @@ qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
 		{
 			if (compact_next(&r->compact, &ev, &err) <= 0)
 				break;
-			reserve_events(b, n + 1);
-			b->events[n++] = ev;
-			r->next++;
-			check_interrupts(r->next);
+			piece_add(r, b, &n, &ev);
 		}
 		b->nevents = n;
 		/* no progress (cannot happen: the data was checked) ends the reading */
@@ -2014,10 +2028,7 @@ qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
 		/* stop at the end of a key, once enough events are loaded */
 		if (n >= want && ev.key != b->events[n - 1].key)
 			break;
-		reserve_events(b, n + 1);
-		b->events[n++] = ev;
-		r->next++;
-		check_interrupts(r->next);
+		piece_add(r, b, &n, &ev);
 	}
 	b->nevents = n;
 	return true;
@@ -2624,7 +2635,7 @@ qoe_log_concat(QoeLog *log, const QoeAllocator *a, const QoeLog *other)
  * makes of canonical data.
  * ---------------------------------------------------------------------
  */
-#define QOE_COMPACT_HEADER 56
+#define QOE_COMPACT_HEADER QOE_SERIAL_HEADER	/* the same header */
 #define CB_POS_NONE		0
 #define CB_POS_F64		1
 #define CB_POS_MICRO	2
@@ -2694,15 +2705,7 @@ qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out)
 
 	qoe_buffer_canonicalize(b);
 
-	memcpy(p, QOE_COMPACT_MAGIC, 4);
-	put_u32(p + 4, 0);
-	put_u64(p + 8, (uint64_t) b->nevents);
-	put_u64(p + 16, (uint64_t) b->nkeys);
-	put_u64(p + 24, b->invalid_events);
-	put_u64(p + 32, b->unknown_events);
-	put_u64(p + 40, b->duplicate_events);
-	put_u64(p + 48, (uint64_t) key_bytes(b));
-	p += QOE_COMPACT_HEADER;
+	p = put_header(p, QOE_COMPACT_MAGIC, 0, b);
 
 	for (k = 0; k < b->nkeys; k++)
 	{

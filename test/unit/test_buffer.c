@@ -3,50 +3,9 @@
  *	  Unit tests of event buffers: row checks (SPEC 1, 8.2-8.5), key
  *	  interning, merge, canonical form (sort, dedup) and the binary format.
  */
-#include "qoe_core.h"
-#include "unit.h"
+#include "unit_buffer.h"
 
 #include <stdint.h>
-
-#define SEC INT64_C(1000000)
-#define T0 (INT64_C(789004800) * SEC)	/* 2025-01-01 in PG epoch */
-
-static const QoeAllocator *A = &qoe_malloc_allocator;
-
-/* add a valid row */
-static void
-add(QoeBuffer *b, int64_t ts, int kind, double pos, double val, const char *key)
-{
-	qoe_buffer_add(b, false, ts, kind, isnan(pos), pos, isnan(val), val,
-				   key, key ? strlen(key) : 0);
-}
-
-static unsigned char *
-serialize(const QoeBuffer *b, size_t *len)
-{
-	unsigned char *out;
-
-	*len = qoe_buffer_serialized_size(b);
-	out = malloc(*len);
-	qoe_buffer_serialize(b, out);
-	return out;
-}
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char) v;
-	p[1] = (unsigned char) (v >> 8);
-	p[2] = (unsigned char) (v >> 16);
-	p[3] = (unsigned char) (v >> 24);
-}
-
-static void
-put_u64(unsigned char *p, uint64_t v)
-{
-	put_u32(p, (uint32_t) v);
-	put_u32(p + 4, (uint32_t) (v >> 32));
-}
 
 static void
 put_f64(unsigned char *p, double d)
@@ -905,22 +864,6 @@ small_serialized(size_t *len)
 }
 
 #define EV(i) (56 + 32 * (i))
-
-static void
-expect_reject(const char *what, const unsigned char *data, size_t len,
-			  bool canon, const char *want)
-{
-	QoeBuffer	c;
-	const char *err;
-
-	qoe_buffer_init(&c, A);
-	err = qoe_buffer_deserialize(&c, data, len, canon);
-	unit_report(err != NULL && (want == NULL || strcmp(err, want) == 0),
-				__FILE__, __LINE__, what);
-	if (err == NULL || (want && strcmp(err, want) != 0))
-		printf("#   got \"%s\", want \"%s\"\n", err ? err : "(null)", want ? want : "(any)");
-	qoe_buffer_free(&c);
-}
 
 static void
 test_deserialize_rejects(void)
