@@ -145,11 +145,6 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
 }
 
 /*
- * Add one row to a transition state (NULL: none yet) living in cxt; returns
- * the state's new address.  Groups are compact logs (a buffer state, which
- * only combining makes, takes the row as it is).
- */
-/*
  * Merge a buffer state's pending partial states into its buffer: one k-way
  * pass writes the merged events once (merging them one at a time would
  * write the growing buffer again for each).
@@ -172,6 +167,11 @@ state_settle(QoeAggState *state)
 		MemoryContextDelete(state->pending[i]->own_cxt);
 }
 
+/*
+ * Add one row to a transition state (NULL: none yet) living in cxt; returns
+ * the state's new address.  Groups are compact logs (a buffer state, which
+ * only combining makes, takes the row as it is).
+ */
 static void *
 state_add(void *st, MemoryContext cxt, bool ts_isnull, int64 ts, int kind,
 		  bool pos_isnull, double pos, bool value_isnull, double value,
@@ -866,7 +866,11 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 	if (*(uint32 *) st2 == QOE_STATE_LOG)
 		qoe_log_to_buffer((const QoeLog *) st2, &state1->buf);
 	else
+	{
+		/* all of st2, pending states included (none today: it is deserialized) */
+		state_settle((QoeAggState *) st2);
 		qoe_buffer_merge(&state1->buf, &((QoeAggState *) st2)->buf);
+	}
 	PG_RETURN_POINTER(state1);
 }
 

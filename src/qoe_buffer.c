@@ -1307,7 +1307,8 @@ remove_duplicates(QoeBuffer *b)
 		check_interrupts(i);
 		if (ev_cmp(&ev[out - 1], &ev[i]) == 0)
 		{
-			b->duplicate_events++;
+			/* capped, as every merge adds: the result must not depend on the plan */
+			b->duplicate_events = add_count(b->duplicate_events, 1);
 			continue;
 		}
 		if (out != i)
@@ -3053,8 +3054,9 @@ compact_deserialize(QoeBuffer *b, const unsigned char *data, size_t len)
 	/*
 	 * Events take 2 bytes and more, most take 8 and more.  A header that
 	 * claims more than one event per 4 bytes is checked by decoding it all
-	 * before the events are allocated: damaged data can then never make it
-	 * allocate more than 8 times its own size.
+	 * before the events are allocated: data that has not been checked can
+	 * then never make it allocate more than 8 times its own size (checked
+	 * data of 2-byte events takes 16 times).
 	 */
 	if (cc.nevents > len / 4)
 	{

@@ -550,6 +550,52 @@ test_merge_canonical_many(void)
 	}
 }
 
+/*
+ * The duplicate counter is capped at INT64_MAX (it is reported as bigint)
+ * by canonicalising as by merging: two copies of a value whose counter is
+ * at the cap give the same counter whichever way they are combined.
+ */
+static void
+test_duplicates_capped(void)
+{
+	QoeBuffer	x,
+				y,
+				appended,
+				merged;
+	size_t		len;
+	unsigned char *bin;
+	QoeBuffer	back;
+
+	qoe_buffer_init(&x, A);
+	add(&x, T0, QOE_PLAY, 0, NAN, "s1");
+	x.duplicate_events = (uint64_t) INT64_MAX;
+	qoe_buffer_canonicalize(&x);
+	copy_buffer(&y, &x);
+	qoe_buffer_canonicalize(&y);
+
+	/* appended, then canonicalised (one duplicate dropped there) */
+	copy_buffer(&appended, &x);
+	qoe_buffer_merge(&appended, &y);
+	qoe_buffer_canonicalize(&appended);
+	/* merged sorted */
+	copy_buffer(&merged, &x);
+	qoe_buffer_canonicalize(&merged);
+	qoe_buffer_merge_canonical(&merged, &y);
+
+	CHECK_INT(appended.nevents, 1);
+	CHECK(appended.duplicate_events == (uint64_t) INT64_MAX);
+	CHECK(merged.duplicate_events == (uint64_t) INT64_MAX);
+	bin = serialize(&appended, &len);
+	qoe_buffer_init(&back, A);
+	CHECK(qoe_buffer_deserialize(&back, bin, len, true) == NULL);
+	free(bin);
+	qoe_buffer_free(&back);
+	qoe_buffer_free(&x);
+	qoe_buffer_free(&y);
+	qoe_buffer_free(&appended);
+	qoe_buffer_free(&merged);
+}
+
 static void
 test_canonical_order(void)
 {
@@ -1075,6 +1121,7 @@ main(void)
 	test_merge();
 	test_merge_canonical();
 	test_merge_canonical_many();
+	test_duplicates_capped();
 	test_merge_duplicate_keys();
 	test_canonical_order();
 	test_sort_shapes();

@@ -411,6 +411,7 @@ test_rejects(void)
 		}
 	}
 	CHECK(usable);
+	CHECK(accepted < (int) (len * 8));	/* the header's flips, at least, are refused */
 	printf("# %d of %d bit flips accepted\n", accepted, (int) (len * 8));
 	free(t);
 	free(s);
