@@ -320,6 +320,12 @@ inner_bench()
 	per_event=$(awk -v s="$m_stats" -v c="$m_count" -v n="$nev" 'BEGIN { printf "%.1f", (s - c) * 1024 / n }')
 	say "    HashAggregate memory: qoe_stats ${m_stats} kB, count(*) ${m_count} kB -> ${per_event} bytes per event"
 
+	say "stored qoe_timeline of all events (compact binary form), bytes per event"
+	local tl_ev tl_hour
+	tl_ev=$(sql "SELECT round(octet_length(qoe_timeline_send(qoe_timeline($args, session_id)))::numeric / count(*), 1) FROM ev")
+	tl_hour=$(sql "SELECT round(octet_length(qoe_timeline_send(qoe_timeline(ts, event, \"position\", value, session_id)))::numeric / count(*), 1) FROM ev_hour")
+	say "    ev: ${tl_ev}, ev_hour: ${tl_hour} (the first binary form: 32)"
+
 	# ----------------------------------------------------------------
 	local machine
 	machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(awk '/MemTotal/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo), $(sql 'SHOW server_version' | cut -d' ' -f1) (PostgreSQL), $(uname -r)"
@@ -336,6 +342,8 @@ inner_bench()
 	row "windows: timeline + qoe_windows / count(*)" "${T[windows_hour]}" "$(ratio "${T[windows_hour]}" "${T[count_hour]}")" "<=" 2
 	row "windows, scalar-subquery form / count(*)" "${T[windows_hour_initplan]}" "$(ratio "${T[windows_hour_initplan]}" "${T[count_hour]}")" "ref" ""
 	row "transition state, bytes per event" "-" "$per_event" "<=" 32
+	row "stored timeline, bytes per event, ev" "-" "$tl_ev" "ref" ""
+	row "stored timeline, bytes per event, ev_hour" "-" "$tl_hour" "ref" ""
 	row "reference: array_agg(ts) / count(*), per session" "${T[array_agg_session]}" "$(ratio "${T[array_agg_session]}" "${T[count_session]}")" "ref" ""
 	row "reference: count(*) serial / 2 workers, per session" "${T[count_session_2w]}" "$(ratio "${T[count_session_serial]}" "${T[count_session_2w]}")" "ref" ""
 	row "reference: count(*) serial / 2 workers, ev_part" "${T[part_count_2w]}" "$(ratio "${T[part_count_serial]}" "${T[part_count_2w]}")" "ref" ""
