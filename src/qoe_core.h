@@ -235,9 +235,11 @@ qoe_buffer_key(const QoeBuffer *b, uint32_t k, size_t *len)
 extern size_t qoe_buffer_memory(const QoeBuffer *b);
 
 /*
- * Binary format (qoe_timeline storage, send/receive, aggregate serial state).
- * Little-endian, self-describing, fully validated on load.  The serialized
- * form of a canonical buffer is canonical.
+ * The first binary form ("QTL1", 32 bytes per event): how earlier versions
+ * stored qoe_timeline values and sent partial states.  It is still read
+ * (below); the extension now writes the compact form, and this writer is
+ * the tests' reference.  Little-endian, self-describing, fully validated on
+ * load.  The serialized form of a canonical buffer is canonical.
  */
 extern size_t qoe_buffer_serialized_size(const QoeBuffer *b);
 extern void qoe_buffer_serialize(const QoeBuffer *b, unsigned char *out);

@@ -324,6 +324,14 @@ windows_begin(Windows *w, QoeSink *sink, const QoeAllocator *a,
 
 /* the concurrency sweep, then one row per bucket */
 static void
+windows_free(Windows *w)
+{
+	if (w->chg)
+		w->a->free(w->a->ctx, w->chg);
+	w->a->free(w->a->ctx, w->bk);
+}
+
+static void
 windows_end(Windows *w, void (*emit) (void *arg, const QoeWindowRow *row),
 			void *arg)
 {
@@ -370,9 +378,7 @@ windows_end(Windows *w, void (*emit) (void *arg, const QoeWindowRow *row),
 			qoe_interrupt_hook();
 	}
 
-	if (w->chg)
-		w->a->free(w->a->ctx, w->chg);
-	w->a->free(w->a->ctx, w->bk);
+	windows_free(w);
 }
 
 const char *
@@ -435,9 +441,7 @@ qoe_windows_serial(QoeSerialReader *r, QoeBuffer *piece, size_t piece_events,
 		for (i = 0; i < piece->nevents; i++)
 			if (piece->events[i].ts < r->first_ts || piece->events[i].ts > r->last_ts)
 			{
-				if (w.chg)
-					w.a->free(w.a->ctx, w.chg);
-				w.a->free(w.a->ctx, w.bk);
+				windows_free(&w);
 				return QOE_WINDOWS_ERR_READ;
 			}
 		qoe_replay(piece, p, &m, &sink);
