@@ -322,7 +322,7 @@ windows_begin(Windows *w, QoeSink *sink, const QoeAllocator *a,
 	return NULL;
 }
 
-/* the concurrency sweep, then one row per bucket */
+/* the buckets and the concurrency changes */
 static void
 windows_free(Windows *w)
 {
@@ -331,6 +331,7 @@ windows_free(Windows *w)
 	w->a->free(w->a->ctx, w->bk);
 }
 
+/* the concurrency sweep, then one row per bucket */
 static void
 windows_end(Windows *w, void (*emit) (void *arg, const QoeWindowRow *row),
 			void *arg)
