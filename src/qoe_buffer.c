@@ -87,6 +87,8 @@ static const char *compact_deserialize(QoeBuffer *b, const unsigned char *data,
 static const char *compact_open(QoeCompactCursor *cc, QoeBuffer *b,
 								const unsigned char *data, size_t len);
 static int	compact_next(QoeCompactCursor *cc, QoeEvent *ev, const char **err);
+static const char *compact_check(const QoeCompactCursor *from, int64_t *first,
+								 int64_t *last);
 
 /* the valid range of PostgreSQL timestamps: [MIN_TIMESTAMP, END_TIMESTAMP) */
 #define QOE_MIN_TIMESTAMP INT64_C(-211813488000000000)
@@ -1944,24 +1946,12 @@ qoe_serial_open(QoeSerialReader *r, const unsigned char *data, size_t len,
 	memset(r, 0, sizeof(*r));
 	if (data != NULL && len >= 4 && memcmp(data, QOE_COMPACT_MAGIC, 4) == 0)
 	{
-		QoeCompactCursor check;
-		QoeEvent	ev;
-		int			rc;
-
 		/* check it all now; qoe_serial_next decodes it again */
 		err = compact_open(&r->compact, b, data, len);
 		if (err != NULL)
 			return err;
-		check = r->compact;
-		while ((rc = compact_next(&check, &ev, &err)) > 0)
-		{
-			if (check.done == 1 || ev.ts < r->first_ts)
-				r->first_ts = ev.ts;
-			if (check.done == 1 || ev.ts > r->last_ts)
-				r->last_ts = ev.ts;
-			check_interrupts(check.done);
-		}
-		if (rc < 0)
+		err = compact_check(&r->compact, &r->first_ts, &r->last_ts);
+		if (err != NULL)
 			return err;
 		b->canonical = true;
 		r->nevents = (size_t) r->compact.nevents;
@@ -3038,6 +3028,29 @@ compact_next(QoeCompactCursor *cc, QoeEvent *ev, const char **err)
 	return 1;
 }
 
+/*
+ * Decode and check everything from cursor *from on (which is not moved):
+ * NULL, or what is wrong; first and last get the ts range (if any event).
+ */
+static const char *
+compact_check(const QoeCompactCursor *from, int64_t *first, int64_t *last)
+{
+	QoeCompactCursor check = *from;
+	QoeEvent	ev;
+	const char *err = NULL;
+	int			rc;
+
+	while ((rc = compact_next(&check, &ev, &err)) > 0)
+	{
+		if (check.done == 1 || ev.ts < *first)
+			*first = ev.ts;
+		if (check.done == 1 || ev.ts > *last)
+			*last = ev.ts;
+		check_interrupts(check.done);
+	}
+	return rc < 0 ? err : NULL;
+}
+
 static const char *
 compact_deserialize(QoeBuffer *b, const unsigned char *data, size_t len)
 {
@@ -3060,11 +3073,11 @@ compact_deserialize(QoeBuffer *b, const unsigned char *data, size_t len)
 	 */
 	if (cc.nevents > len / 4)
 	{
-		QoeCompactCursor check = cc;
+		int64_t		first,
+					last;
 
-		while ((rc = compact_next(&check, &ev, &err)) > 0)
-			check_interrupts(check.done);
-		if (rc < 0)
+		err = compact_check(&cc, &first, &last);
+		if (err != NULL)
 			return err;
 	}
 	if (cc.nevents > 0)
