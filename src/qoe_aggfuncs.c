@@ -6,12 +6,13 @@
  *
  * The transition state of the row forms is a compact log of the rows
  * (QoeLog, about 13 bytes per event, one allocation in the aggregate
- * context), whatever the group's size: appending is a few sequential
- * writes.  rollup() and combined large states are event buffers
+ * context, more blocks past 4 MB), whatever the group's size: appending
+ * is a few sequential writes.  rollup() and combined large states are event buffers
  * (QoeAggState); see qoe_pg.h.  A log larger than qoe_agg.partial_log_limit
  * is serialized as a canonical buffer (decoded and sorted in the parallel
  * worker), which the leader merges in one pass.  Final functions decode a
- * log into a temporary buffer, and may canonicalise a buffer state in place
+ * log into a temporary buffer, straight into canonical order
+ * (qoe_log_to_canonical), and may canonicalise a buffer state in place
  * (this does not change its meaning); either way the state stays usable,
  * so the aggregates work as window functions.
  *
@@ -204,9 +205,11 @@ static QoeAggState *
 log_to_state(QoeLog *log, MemoryContext cxt)
 {
 	QoeAggState *state = qoe_pg_state_create(cxt);
+	QoeAllocator a;
 
 	qoe_log_to_buffer(log, &state->buf);
-	pfree(log);
+	qoe_pg_allocator_init(&a, cxt);
+	qoe_log_free(log, &a);
 	return state;
 }
 
@@ -239,7 +242,8 @@ state_buffer(void *st, QoeBuffer *tmp, QoeAllocator *tmpalloc)
 	}
 	qoe_pg_allocator_init(tmpalloc, CurrentMemoryContext);
 	qoe_buffer_init(tmp, tmpalloc);
-	qoe_log_to_buffer((const QoeLog *) st, tmp);
+	/* every caller puts it in canonical form: decode it that way at once */
+	qoe_log_to_canonical((const QoeLog *) st, tmp);
 	return tmp;
 }
 
@@ -802,7 +806,7 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 		if (st1 == NULL)
 		{
 			/* + 1: qoe_log_concat reserves room for a reset record */
-			log1 = qoe_log_create(&a, (size_t) log2->nbytes + 1);
+			log1 = qoe_log_create(&a, qoe_log_bytes(log2) + 1);
 			log1->tag = QOE_STATE_LOG;
 		}
 		else
@@ -938,7 +942,7 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 	 * lets the leader merge the partial states in one pass
 	 * (qoe_buffer_merge_canonical).
 	 */
-	if (*(uint32 *) st == QOE_STATE_LOG &&
+	if (*(uint32 *) st == QOE_STATE_LOG && ((const QoeLog *) st)->prev == NULL &&
 		4 + (size_t) ((const QoeLog *) st)->nbytes <= qoe_pg_partial_log_limit())
 	{
 		const QoeLog *log = (const QoeLog *) st;

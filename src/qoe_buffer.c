@@ -802,35 +802,24 @@ replace_keys(QoeBuffer *b, char *data, size_t len, uint64_t *off,
 }
 
 /*
- * Sort the keys, drop the ones no event references, and renumber the
- * events' keys to the sorted rank.
+ * Sort the keys of b that rank[] marks (nonzero) and keep only those, in
+ * byte order; rank[k] becomes key k's new index (for marked keys).  Returns
+ * false when that changes nothing: every key marked and already in order
+ * (rank[k] is then k).
  */
-static void
-canonicalize_keys(QoeBuffer *b)
+static bool
+rank_keys(QoeBuffer *b, uint32_t *rank)
 {
 	const QoeAllocator *a = b->alloc;
-	uint32_t   *rank;
 	uint32_t   *order;
 	uint32_t	m = 0;
 	uint32_t	k;
-	size_t		i;
 	bool		sorted = true;
 	char	   *newdata;
 	uint64_t   *newoff;
 	uint32_t   *newlen;
 	size_t		total = 0;
 
-	if (b->nkeys == 0)
-		return;
-
-	rank = qalloc(a, mul_size(a, b->nkeys, sizeof(uint32_t)));
-	memset(rank, 0, (size_t) b->nkeys * sizeof(uint32_t));
-	for (i = 0; i < b->nevents; i++)
-	{
-		check_interrupts(i);
-		if (b->events[i].key != QOE_NO_KEY)
-			rank[b->events[i].key] = 1;
-	}
 	order = qalloc(a, mul_size(a, b->nkeys, sizeof(uint32_t)));
 	for (k = 0; k < b->nkeys; k++)
 	{
@@ -854,9 +843,10 @@ canonicalize_keys(QoeBuffer *b)
 	if (sorted && m == b->nkeys)
 	{
 		/* already canonical */
+		for (k = 0; k < m; k++)
+			rank[k] = k;
 		qfree(a, order);
-		qfree(a, rank);
-		return;
+		return false;
 	}
 
 	if (m >= QOE_KEY_RADIX_MIN)
@@ -886,15 +876,42 @@ canonicalize_keys(QoeBuffer *b)
 		total += len;
 		check_interrupts(k);
 	}
+	replace_keys(b, newdata, total, newoff, newlen, m, m ? m : 1);
+	qfree(a, order);
+	return true;
+}
+
+/*
+ * Sort the keys, drop the ones no event references, and renumber the
+ * events' keys to the sorted rank.
+ */
+static void
+canonicalize_keys(QoeBuffer *b)
+{
+	const QoeAllocator *a = b->alloc;
+	uint32_t   *rank;
+	size_t		i;
+
+	if (b->nkeys == 0)
+		return;
+
+	rank = qalloc(a, mul_size(a, b->nkeys, sizeof(uint32_t)));
+	memset(rank, 0, (size_t) b->nkeys * sizeof(uint32_t));
 	for (i = 0; i < b->nevents; i++)
 	{
 		check_interrupts(i);
 		if (b->events[i].key != QOE_NO_KEY)
-			b->events[i].key = rank[b->events[i].key];
+			rank[b->events[i].key] = 1;
 	}
-
-	replace_keys(b, newdata, total, newoff, newlen, m, m ? m : 1);
-	qfree(a, order);
+	if (rank_keys(b, rank))
+	{
+		for (i = 0; i < b->nevents; i++)
+		{
+			check_interrupts(i);
+			if (b->events[i].key != QOE_NO_KEY)
+				b->events[i].key = rank[b->events[i].key];
+		}
+	}
 	qfree(a, rank);
 }
 
@@ -1100,6 +1117,8 @@ radix_sort_events(QoeBuffer *b)
 	}
 }
 
+#define LOG_PREFETCH 16			/* events ahead, in scattering writes */
+
 /*
  * Every key's events already in order, only the keys interleaved: a
  * stable counting sort by key rank finishes the job in one pass.
@@ -1133,6 +1152,11 @@ counting_sort_by_key(QoeBuffer *b)
 	for (i = 0; i < n; i++)
 	{
 		check_interrupts(i);
+		/* as in qoe_log_to_canonical: fetch the scattered places ahead */
+		if (i + 2 * LOG_PREFETCH < n)
+			__builtin_prefetch(&pos[(uint32_t) (b->events[i + 2 * LOG_PREFETCH].key + 1)]);
+		if (i + LOG_PREFETCH < n)
+			__builtin_prefetch(&out[pos[(uint32_t) (b->events[i + LOG_PREFETCH].key + 1)]], 1);
 		out[pos[(uint32_t) (b->events[i].key + 1)]++] = b->events[i];
 	}
 	qfree(a, pos);
@@ -1185,6 +1209,32 @@ merge_runs(QoeBuffer *b, size_t *run, size_t nruns)
 	qfree(a, dst);				/* whichever array is the scratch one now */
 	b->events = src;
 	b->evcap = n;
+}
+
+/* events grouped by key (in key order): sort each key's events */
+static void
+sort_key_runs(QoeBuffer *b)
+{
+	size_t		n = b->nevents;
+	QoeEvent   *ev = b->events;
+	size_t		lo = 0;
+
+	while (lo < n)
+	{
+		size_t		hi = lo + 1;
+		bool		sorted = true;
+
+		while (hi < n && ev[hi].key == ev[lo].key)
+		{
+			if (sorted && ev_cmp(&ev[hi - 1], &ev[hi]) > 0)
+				sorted = false;
+			hi++;
+		}
+		if (!sorted)
+			merge_sort_events(b->alloc, ev + lo, hi - lo);
+		check_interrupts(lo);
+		lo = hi;
+	}
 }
 
 static void
@@ -1268,26 +1318,8 @@ sort_events(QoeBuffer *b)
 		 * the middle of the table and wrapped around): group by key, then
 		 * sort the keys whose events are not in order.
 		 */
-		size_t		lo = 0;
-
 		counting_sort_by_key(b);
-		ev = b->events;
-		while (lo < n)
-		{
-			size_t		hi = lo + 1;
-			bool		sorted = true;
-
-			while (hi < n && ev[hi].key == ev[lo].key)
-			{
-				if (sorted && ev_cmp(&ev[hi - 1], &ev[hi]) > 0)
-					sorted = false;
-				hi++;
-			}
-			if (!sorted)
-				merge_sort_events(b->alloc, ev + lo, hi - lo);
-			check_interrupts(lo);
-			lo = hi;
-		}
+		sort_key_runs(b);
 	}
 	else
 		radix_sort_events(b);
@@ -2075,6 +2107,8 @@ log_alloc_size(const QoeAllocator *a, size_t oldtotal, size_t need)
 	return sz > total ? sz : total;
 }
 
+size_t		qoe_log_chunk_min = (size_t) 4 * 1024 * 1024;
+
 QoeLog *
 qoe_log_create(const QoeAllocator *a, size_t cap)
 {
@@ -2090,9 +2124,59 @@ qoe_log_create(const QoeAllocator *a, size_t cap)
 size_t
 qoe_log_memory(const QoeLog *log)
 {
-	return LOG_HEADER + (size_t) log->cap;
+	size_t		sz = 0;
+
+	for (; log != NULL; log = log->prev)
+		sz += LOG_HEADER + (size_t) log->cap;
+	return sz;
 }
 
+size_t
+qoe_log_bytes(const QoeLog *log)
+{
+	size_t		sz = 0;
+
+	for (; log != NULL; log = log->prev)
+		sz += (size_t) log->nbytes;
+	return sz;
+}
+
+void
+qoe_log_free(QoeLog *log, const QoeAllocator *a)
+{
+	while (log != NULL)
+	{
+		QoeLog	   *prev = log->prev;
+
+		qfree(a, log);
+		log = prev;
+	}
+}
+
+/* the oldest block of a log; the block after seg (NULL: seg is the newest) */
+static const QoeLog *
+log_first_block(const QoeLog *log)
+{
+	while (log->prev != NULL)
+		log = log->prev;
+	return log;
+}
+
+static const QoeLog *
+log_block_after(const QoeLog *log, const QoeLog *seg)
+{
+	if (log == seg)
+		return NULL;
+	while (log->prev != seg)
+		log = log->prev;
+	return log;
+}
+
+/*
+ * Room for extra more bytes of records in data.  A large block is full
+ * for good: the header moves to a new block (at least half as large again)
+ * and the records go on there; below that, the block grows.
+ */
 static QoeLog *
 log_reserve(QoeLog *log, const QoeAllocator *a, size_t extra)
 {
@@ -2103,6 +2187,19 @@ log_reserve(QoeLog *log, const QoeAllocator *a, size_t extra)
 	if (need <= log->cap)
 		return log;
 	oldtotal = LOG_HEADER + (size_t) log->cap;
+	if (oldtotal >= qoe_log_chunk_min && log->nbytes > 0)
+	{
+		QoeLog	   *next;
+
+		total = log_alloc_size(a, oldtotal, extra);
+		next = qalloc(a, total);
+		memcpy(next, log, LOG_HEADER);
+		next->cap = total - LOG_HEADER;
+		next->nbytes = 0;
+		next->last_key_off = UINT64_MAX;	/* its bytes stay in the old block */
+		next->prev = log;
+		return next;
+	}
 	total = log_alloc_size(a, oldtotal, need);
 	log = a->realloc(a->ctx, log, oldtotal, total);
 	log->cap = total - LOG_HEADER;
@@ -2213,6 +2310,8 @@ typedef struct LogCursor
 	int64_t		last_ts;
 	const char *last_key;		/* NULL: no key seen yet */
 	size_t		last_key_len;
+	const QoeLog *log;			/* reading a log's blocks (else NULL) */
+	const QoeLog *block;		/* the one p is in */
 } LogCursor;
 
 typedef struct LogRecord
@@ -2260,8 +2359,15 @@ log_next(LogCursor *c, LogRecord *r, const char **err)
 				mode;
 	uint64_t	d;
 
-	if (c->p >= c->end)
-		return 0;
+	while (c->p >= c->end)
+	{
+		/* the next block of a log (a record never spans two) */
+		if (c->log == NULL || c->block == c->log)
+			return 0;
+		c->block = log_block_after(c->log, c->block);
+		c->p = c->block->data;
+		c->end = c->p + c->block->nbytes;
+	}
 	tag = *c->p++;
 	mode = tag >> 6;
 	if (mode == LOG_SPECIAL)
@@ -2369,6 +2475,19 @@ log_cursor_init(LogCursor *c, const unsigned char *data, size_t len)
 	c->last_ts = 0;
 	c->last_key = NULL;
 	c->last_key_len = 0;
+	c->log = NULL;
+	c->block = NULL;
+}
+
+/* reading all the blocks of a log, oldest first */
+static void
+log_cursor_init_log(LogCursor *c, const QoeLog *log)
+{
+	const QoeLog *first = log_first_block(log);
+
+	log_cursor_init(c, first->data, (size_t) first->nbytes);
+	c->log = log;
+	c->block = first;
 }
 
 /*
@@ -2392,6 +2511,8 @@ typedef struct InternBatch
 	int			npending;		/* events waiting for the key of slot[i] */
 	size_t		event[PENDING_MAX];
 	uint8_t		slot[PENDING_MAX];
+	uint32_t   *kid;			/* NULL: keys go to b->events[event].key,
+								 * else to kid[event] */
 } InternBatch;
 
 /* intern the keys of the batch, give the waiting events their key index;
@@ -2428,21 +2549,32 @@ intern_batch_flush(QoeBuffer *b, InternBatch *ib, int want)
 	}
 	for (i = 0; i < ib->nkeys; i++)
 		k[i] = intern_key_hashed(b, ib->key[i], ib->len[i], &ib->hash[i]);
-	for (i = 0; i < ib->npending; i++)
-		b->events[ib->event[i]].key = k[ib->slot[i]];
+	if (ib->kid != NULL)
+		for (i = 0; i < ib->npending; i++)
+			ib->kid[ib->event[i]] = k[ib->slot[i]];
+	else
+		for (i = 0; i < ib->npending; i++)
+			b->events[ib->event[i]].key = k[ib->slot[i]];
 	ib->nkeys = 0;
 	ib->npending = 0;
 	return want >= 0 ? k[want] : QOE_NO_KEY;
 }
 
-const char *
-qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
+/*
+ * Decode the records from c into b: each event appended to b (kid
+ * NULL), or (kid not NULL) only its key interned in b and its index stored
+ * in kid[], up to kidcap events, *nkid set to their number.  Counters of
+ * dropped rows go to b either way.  NULL or a static message.
+ */
+static const char *
+log_decode(LogCursor *c, QoeBuffer *b, uint32_t *kid, size_t kidcap, size_t *nkid)
 {
-	LogCursor	c;
 	LogRecord	r;
 	const char *err = NULL;
 	int			rc;
 	size_t		i = 0;
+	size_t		e = 0;			/* index of the event just read */
+	size_t		ne = 0;			/* events read (kid mode) */
 	InternBatch ib;
 	const char *prev_key = NULL;	/* bytes of the last record's key */
 	int			prev_slot = -1; /* its batch slot, or -1 when interned */
@@ -2450,8 +2582,8 @@ qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
 
 	ib.nkeys = 0;
 	ib.npending = 0;
-	log_cursor_init(&c, data, len);
-	while ((rc = log_next(&c, &r, &err)) > 0)
+	ib.kid = kid;
+	while ((rc = log_next(c, &r, &err)) > 0)
 	{
 		check_interrupts(++i);
 		if (r.special == LOG_SPECIAL_INVALID)
@@ -2460,7 +2592,22 @@ qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
 			b->unknown_events++;
 		else if (r.special < 0)
 		{
-			append_event(b, r.ts, r.kind, r.flags, r.position, r.value, NULL, 0);
+			if (kid == NULL)
+			{
+				append_event(b, r.ts, r.kind, r.flags, r.position, r.value, NULL, 0);
+				e = b->nevents - 1;
+			}
+			else
+			{
+				if (ne == kidcap)
+				{
+					rc = -1;
+					err = "event log holds more events than it counts";
+					break;
+				}
+				e = ne++;
+				kid[e] = QOE_NO_KEY;
+			}
 			if (r.key == NULL)
 				continue;
 			/* a repeated key (LOG_KEY_SAME) points at the same bytes */
@@ -2481,36 +2628,52 @@ qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
 			}
 			if (prev_slot >= 0)
 			{
-				ib.event[ib.npending] = b->nevents - 1;
+				ib.event[ib.npending] = e;
 				ib.slot[ib.npending++] = (uint8_t) prev_slot;
 			}
+			else if (kid != NULL)
+				kid[e] = prev_k;
 			else
-				b->events[b->nevents - 1].key = prev_k;
+				b->events[e].key = prev_k;
 		}
 	}
 	(void) intern_batch_flush(b, &ib, -1);
+	if (nkid != NULL)
+		*nkid = ne;
 	return rc < 0 ? err : NULL;
+}
+
+const char *
+qoe_log_records_to_buffer(const unsigned char *data, size_t len, QoeBuffer *b)
+{
+	LogCursor	c;
+
+	log_cursor_init(&c, data, len);
+	return log_decode(&c, b, NULL, 0, NULL);
 }
 
 void
 qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b)
 {
 	const char *err;
+	size_t		nbytes = qoe_log_bytes(log);
+	LogCursor	c;
 
 	/*
 	 * One allocation of the right size instead of regrowing (each growth of
 	 * a large block is a copy into fresh memory).  Every record takes at
 	 * least two bytes: the count cannot ask for more than the data holds.
 	 */
-	if (log->nevents <= log->nbytes / 2 && b->evcap == 0 && log->nevents > 0)
+	if (log->nevents <= nbytes / 2 && b->evcap == 0 && log->nevents > 0)
 	{
 		b->events = qalloc(b->alloc, mul_size(b->alloc, (size_t) log->nevents,
 											  sizeof(QoeEvent)));
 		b->evcap = (size_t) log->nevents;
 	}
-	else if (log->nevents <= log->nbytes / 2)
+	else if (log->nevents <= nbytes / 2)
 		reserve_events(b, add_size(b->alloc, b->nevents, (size_t) log->nevents));
-	err = qoe_log_records_to_buffer(log->data, (size_t) log->nbytes, b);
+	log_cursor_init_log(&c, log);
+	err = log_decode(&c, b, NULL, 0, NULL);
 
 	/*
 	 * A log built by qoe_log_add or qoe_log_concat, or checked by
@@ -2520,6 +2683,141 @@ qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b)
 	 */
 	if (err != NULL)
 		size_overflow(b->alloc);
+}
+
+/*
+ * A large log of many keys, decoded straight into canonical order: one
+ * pass interns the keys (their index per event in a 4-byte array), the
+ * keys are put in byte order, and a second pass writes each event at its
+ * key's place (a counting sort by key, done while decoding: one event
+ * array written once, where decoding then sorting writes two).  Each key's
+ * events come in log order, usually their time order; the keys whose
+ * events are not in order are sorted after.
+ */
+size_t		qoe_log_group_min = 4096;
+
+void
+qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b)
+{
+	const QoeAllocator *a = b->alloc;
+	size_t		n = (size_t) log->nevents;
+	size_t		nkid = 0;
+	size_t		nb;
+	size_t		i;
+	uint32_t   *kid;
+	uint32_t   *rank;
+	size_t	   *pos;
+	size_t		sum = 0;
+	QoeEvent   *out;
+	LogCursor	c;
+	LogRecord	r;
+	const char *err = NULL;
+	int			rc;
+	bool		sorted = true;
+
+	/*
+	 * b not empty, few events, no key at all, or a count the bytes cannot
+	 * hold (never, for a log made here): decode, then sort.
+	 */
+	if (b->nevents != 0 || b->nkeys != 0 || n < qoe_log_group_min ||
+		n > qoe_log_bytes(log) / 2)
+	{
+		qoe_log_to_buffer(log, b);
+		qoe_buffer_canonicalize(b);
+		return;
+	}
+
+	kid = qalloc(a, mul_size(a, n, sizeof(uint32_t)));
+	log_cursor_init_log(&c, log);
+	err = log_decode(&c, b, kid, n, &nkid);
+	if (err != NULL || nkid != n)
+		size_overflow(a);		/* never for a log made here, see qoe_log_to_buffer */
+
+	/* every key interned was named by an event: rank them all */
+	nb = (size_t) b->nkeys + 1;
+	rank = qalloc(a, mul_size(a, nb, sizeof(uint32_t)));
+	for (i = 0; i < b->nkeys; i++)
+		rank[i] = 1;
+	(void) rank_keys(b, rank);
+
+	/* where each key's events start: NULL key first, then by rank */
+	pos = qalloc(a, mul_size(a, nb, sizeof(size_t)));
+	memset(pos, 0, nb * sizeof(size_t));
+	for (i = 0; i < n; i++)
+	{
+		check_interrupts(i);
+		kid[i] = kid[i] == QOE_NO_KEY ? 0 : rank[kid[i]] + 1;
+		pos[kid[i]]++;
+	}
+	for (i = 0; i < nb; i++)
+	{
+		size_t		cnt = pos[i];
+
+		pos[i] = sum;
+		sum += cnt;
+	}
+
+	/* second pass: each event at its place */
+	out = qalloc(a, mul_size(a, n, sizeof(QoeEvent)));
+	log_cursor_init_log(&c, log);
+	i = 0;
+	while ((rc = log_next(&c, &r, &err)) > 0)
+	{
+		QoeEvent   *ev;
+
+		if (r.special >= 0)
+			continue;
+		check_interrupts(i);
+
+		/*
+		 * Each write lands far from the last (keys interleave): fetch the
+		 * place of a later event's key, and the place it will write, ahead
+		 */
+		if (i + 2 * LOG_PREFETCH < n)
+			__builtin_prefetch(&pos[kid[i + 2 * LOG_PREFETCH]]);
+		if (i + LOG_PREFETCH < n)
+			__builtin_prefetch(&out[pos[kid[i + LOG_PREFETCH]]], 1);
+		ev = &out[pos[kid[i]]++];
+		ev->ts = r.ts;
+		ev->position = (r.flags & QOE_EV_HAS_POS) ? normalize_double(r.position) : 0.0;
+		ev->value = (r.flags & QOE_EV_HAS_VALUE) ? normalize_double(r.value) : 0.0;
+		ev->key = kid[i] == 0 ? QOE_NO_KEY : kid[i] - 1;
+		ev->kind = (uint8_t) r.kind;
+		ev->flags = r.flags;
+		ev->pad = 0;
+		i++;
+	}
+	if (rc < 0 || i != n)
+		size_overflow(a);
+	qfree(a, pos);
+	qfree(a, rank);
+	qfree(a, kid);
+
+	qfree(a, b->events);
+	b->events = out;
+	b->nevents = n;
+	b->evcap = n;
+	b->canonical = false;
+
+	/* each key's events in log order: in order, usually */
+	for (i = 1; i < n; i++)
+	{
+		check_interrupts(i);
+		if (ev_cmp(&out[i - 1], &out[i]) > 0)
+		{
+			sorted = false;
+			break;
+		}
+	}
+	if (!sorted)
+	{
+		if (n / nb <= 1024)
+			sort_key_runs(b);
+		else
+			radix_sort_events(b);
+	}
+	remove_duplicates(b);
+	b->canonical = true;
 }
 
 QoeLog *
@@ -2534,7 +2832,7 @@ qoe_log_append_records(QoeLog *log, const QoeAllocator *a,
 	*err = NULL;
 	log_cursor_init(&c, data, len);
 	/* an empty log takes the records as they are (after checking them) */
-	if (log->nbytes == 0)
+	if (log->nbytes == 0 && log->prev == NULL)
 	{
 		uint64_t	nevents = 0;
 
@@ -2576,22 +2874,32 @@ qoe_log_append_records(QoeLog *log, const QoeAllocator *a,
 QoeLog *
 qoe_log_concat(QoeLog *log, const QoeAllocator *a, const QoeLog *other)
 {
+	size_t		len = qoe_log_bytes(other);
+	bool		reset = log->nbytes > 0 || log->prev != NULL;
 	uint64_t	base;
+	const QoeLog *block;
 
-	if (other->nbytes == 0)
+	if (len == 0)
 		return log;
+	log = log_reserve(log, a, add_size(a, len, 1));
 	base = log->nbytes;
-	log = log_reserve(log, a, add_size(a, (size_t) other->nbytes, 1));
-	if (base > 0)
+	if (reset)
 		log->data[base++] = (unsigned char) ((LOG_SPECIAL << 6) | LOG_SPECIAL_RESET);
-	memcpy(log->data + base, other->data, (size_t) other->nbytes);
-	log->nbytes = base + other->nbytes;
+	/* the other's blocks one after the other: the same records */
+	for (block = log_first_block(other); block != NULL;
+		 block = log_block_after(other, block))
+	{
+		if (block->nbytes > 0)
+			memcpy(log->data + base, block->data, (size_t) block->nbytes);
+		base += block->nbytes;
+	}
+	log->nbytes = base;
 	log->nevents += other->nevents;
 	/* the encoder goes on from where the other log's decoder stops */
 	log->last_ts = other->last_ts;
 	log->last_key_len = other->last_key_len;
 	log->last_key_off = other->last_key_off == UINT64_MAX ? UINT64_MAX :
-		base + other->last_key_off;
+		base - other->nbytes + other->last_key_off;
 	return log;
 }
 

@@ -316,23 +316,36 @@ extern bool qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want);
  * bytes for an event with a position: ts as a varint difference from the
  * previous event, position and value only when present, a session key only
  * when it changes).  One allocation, header included, that moves when it
- * grows (the add functions return the new address).  Turning a log into a
- * buffer gives exactly the buffer the rows would have built: the same
- * events in the same order, keys interned in the same order (in prefetched
- * batches, see qoe_log_records_to_buffer).
+ * grows (the add functions return the new address), up to
+ * qoe_log_chunk_min bytes; past that, a full block is kept as it is and
+ * the header moves to a new block for the records that follow (growing by
+ * a copy would write every byte again, into fresh memory).  Turning a log
+ * into a buffer gives exactly the buffer the rows would have built: the
+ * same events in the same order, keys interned in the same order (in
+ * prefetched batches, see qoe_log_records_to_buffer).
  * ---------------------------------------------------------------------
  */
 typedef struct QoeLog
 {
 	uint32_t	tag;			/* for the caller; never touched by the core */
 	uint32_t	last_key_len;
-	uint64_t	nbytes;			/* bytes of records in data */
-	uint64_t	nevents;		/* event records in data (sizes the decoded buffer) */
+	uint64_t	nbytes;			/* bytes of records in this block's data */
+	uint64_t	nevents;		/* event records in the whole log (sizes the
+								 * decoded buffer) */
 	uint64_t	cap;			/* bytes allocated for data */
 	int64_t		last_ts;		/* ts of the last event record (0 if none) */
 	uint64_t	last_key_off;	/* offset in data of the last key, or UINT64_MAX */
+	struct QoeLog *prev;		/* the block of the records before data's, whose
+								 * own prev goes on back (NULL: none) */
 	unsigned char data[];
 } QoeLog;
+
+/*
+ * Allocation size (header included) past which a log grows by a new block
+ * instead of a copy: 4 MB (blocks grow by half each time, so a log of
+ * 250 MB has about a dozen).  The tests set it low.
+ */
+extern size_t qoe_log_chunk_min;
 
 /* a new empty log with room for at least cap bytes of records */
 extern QoeLog *qoe_log_create(const QoeAllocator *a, size_t cap);
@@ -343,14 +356,30 @@ extern QoeLog *qoe_log_add(QoeLog *log, const QoeAllocator *a, bool ts_isnull,
 						   bool value_isnull, double value,
 						   const char *key, size_t keylen);
 
-/* bytes allocated for the log */
+/* bytes allocated for the log; bytes of its records */
 extern size_t qoe_log_memory(const QoeLog *log);
+extern size_t qoe_log_bytes(const QoeLog *log);
+
+/* free every block of the log */
+extern void qoe_log_free(QoeLog *log, const QoeAllocator *a);
 
 /* add every row of the log to b (freshly initialised or not) */
 extern void qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b);
 
 /*
- * The same from a log's record bytes (log->data, log->nbytes) received from
+ * qoe_log_to_buffer, then qoe_buffer_canonicalize; a large log of many keys
+ * into an empty b goes straight into canonical order, writing its events
+ * once instead of twice.
+ */
+extern void qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b);
+
+/* events below which qoe_log_to_canonical decodes, then sorts (4096; the
+ * tests set it low) */
+extern size_t qoe_log_group_min;
+
+/*
+ * The same from a log's record bytes (log->data, log->nbytes of a log of
+ * one block: log->prev NULL) received from
  * elsewhere: checked record by record; returns NULL or a static message
  * ("truncated event log"), in which case b holds part of the rows.
  */

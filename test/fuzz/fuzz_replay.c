@@ -69,6 +69,7 @@
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAXROWS 2048
+#define LOG_CHUNK_DEFAULT ((size_t) 4 * 1024 * 1024)	/* qoe_log_chunk_min's */
 
 #define CHECK(cond) do { \
 	if (!(cond)) { \
@@ -569,6 +570,7 @@ digest_bytes(uint64_t *h, const void *p, size_t n)
 }
 
 static unsigned char *serialize(const QoeBuffer *b, size_t *len);
+static QoeLog *flat_log(const QoeLog *log);
 
 static void
 win_emit(void *arg, const QoeWindowRow *r)
@@ -1165,11 +1167,17 @@ fuzz_rows(const uint8_t *data, size_t size)
 	{
 		QoeLog	   *l1 = qoe_log_create(&qoe_malloc_allocator, 0);
 		QoeLog	   *l2 = qoe_log_create(&qoe_malloc_allocator, 0);
+		QoeLog	   *l1f;
 		size_t		lsplit = n ? rng_next(&seed) % (n + 1) : 0;
 		const char *lerr;
 		QoeBuffer	e;
 		size_t		lene;
 		unsigned char *bine;
+		uint64_t	lmode = rng_next(&seed);
+
+		/* logs of many small blocks; the direct canonical decoding at any size */
+		qoe_log_chunk_min = (lmode & 1) ? 64 + (size_t) (lmode >> 8) % 512 : LOG_CHUNK_DEFAULT;
+		qoe_log_group_min = (lmode & 2) ? 0 : 4096;
 
 		for (size_t i = 0; i < n; i++)
 		{
@@ -1196,15 +1204,21 @@ fuzz_rows(const uint8_t *data, size_t size)
 			QoeBuffer	c1,
 						c2;
 
+			QoeLog	   *lcf;
+
 			lc = qoe_log_concat(lc, &qoe_malloc_allocator, l2);
 			lc = qoe_log_concat(lc, &qoe_malloc_allocator, l1);
-			lv = qoe_log_append_records(lv, &qoe_malloc_allocator, lc->data, lc->nbytes, &lerr);
-			CHECK(lerr == NULL && lv->nbytes == lc->nbytes);
+			lcf = flat_log(lc);
+			CHECK(lcf->nbytes == qoe_log_bytes(lc) && lcf->nevents == lc->nevents);
+			lv = qoe_log_append_records(lv, &qoe_malloc_allocator, lcf->data, lcf->nbytes, &lerr);
+			CHECK(lerr == NULL && qoe_log_bytes(lv) == lcf->nbytes);
+			qoe_log_free(lcf, &qoe_malloc_allocator);
+			l1f = flat_log(l1);
 			qoe_buffer_init(&c1, &qoe_malloc_allocator);
 			qoe_buffer_init(&c2, &qoe_malloc_allocator);
 			qoe_log_to_buffer(lv, &c1);
 			qoe_log_to_buffer(l2, &c2);
-			CHECK(qoe_log_records_to_buffer(l1->data, l1->nbytes, &c2) == NULL);
+			CHECK(qoe_log_records_to_buffer(l1f->data, l1f->nbytes, &c2) == NULL);
 			CHECK(c1.nevents == c2.nevents && c1.invalid_events == c2.invalid_events &&
 				  c1.unknown_events == c2.unknown_events);
 			qoe_buffer_canonicalize(&c1);
@@ -1221,13 +1235,14 @@ fuzz_rows(const uint8_t *data, size_t size)
 			}
 			qoe_buffer_free(&c1);
 			qoe_buffer_free(&c2);
-			free(lc);
-			free(lv);
+			qoe_log_free(lc, &qoe_malloc_allocator);
+			qoe_log_free(lv, &qoe_malloc_allocator);
 		}
 
 		/* the second half first: another order */
-		l2 = qoe_log_append_records(l2, &qoe_malloc_allocator, l1->data, l1->nbytes, &lerr);
+		l2 = qoe_log_append_records(l2, &qoe_malloc_allocator, l1f->data, l1f->nbytes, &lerr);
 		CHECK(lerr == NULL);
+		qoe_log_free(l1f, &qoe_malloc_allocator);
 		qoe_buffer_init(&e, &qoe_malloc_allocator);
 		qoe_log_to_buffer(l2, &e);
 		CHECK((int64_t) e.invalid_events == exp_invalid);
@@ -1237,11 +1252,21 @@ fuzz_rows(const uint8_t *data, size_t size)
 		bine = serialize(&e, &lene);
 		bina = serialize(&a, &lena);
 		CHECK(lena == lene && memcmp(bina, bine, lena) == 0);
+		free(bine);
+		qoe_buffer_free(&e);
+		/* decoded straight into canonical order: the same */
+		qoe_buffer_init(&e, &qoe_malloc_allocator);
+		qoe_log_to_canonical(l2, &e);
+		CHECK(e.canonical);
+		bine = serialize(&e, &lene);
+		CHECK(lena == lene && memcmp(bina, bine, lena) == 0);
 		free(bina);
 		free(bine);
 		qoe_buffer_free(&e);
-		free(l1);
-		free(l2);
+		qoe_log_free(l1, &qoe_malloc_allocator);
+		qoe_log_free(l2, &qoe_malloc_allocator);
+		qoe_log_chunk_min = LOG_CHUNK_DEFAULT;
+		qoe_log_group_min = 4096;
 	}
 
 	/* B: shuffled, split in two partial states, merged (a parallel plan) */
@@ -1322,6 +1347,20 @@ fuzz_rows(const uint8_t *data, size_t size)
 	qoe_buffer_free(&a);
 	free(rows);
 	free(perm);
+}
+
+/* a log's records in one block (a copy) */
+static QoeLog *
+flat_log(const QoeLog *log)
+{
+	size_t		save = qoe_log_chunk_min;
+	QoeLog	   *flat;
+
+	qoe_log_chunk_min = SIZE_MAX;
+	flat = qoe_log_concat(qoe_log_create(&qoe_malloc_allocator, 0),
+						  &qoe_malloc_allocator, log);
+	qoe_log_chunk_min = save;
+	return flat;
 }
 
 /* arbitrary bytes as the records of a compact log: refused or loaded */

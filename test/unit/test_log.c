@@ -62,6 +62,8 @@ log_rows(QoeLog *log, const Row *rows, size_t n)
 	return log;
 }
 
+static QoeLog *flatten(const QoeLog *log);
+
 static void
 buffer_rows(QoeBuffer *b, const Row *rows, size_t n)
 {
@@ -98,6 +100,7 @@ test_round_trip(void)
 	QoeBuffer	a,
 				b;
 	QoeLog	   *log = qoe_log_create(&qoe_malloc_allocator, 0);
+	QoeLog	   *flat;
 
 	CHECK(log->nbytes == 0 && log->cap > 0);
 	CHECK(qoe_log_memory(log) <= 64);
@@ -122,13 +125,15 @@ test_round_trip(void)
 	/* the records alone give the same, also appended to a non-empty buffer */
 	qoe_buffer_free(&b);
 	qoe_buffer_init(&b, NULL);
-	CHECK(qoe_log_records_to_buffer(log->data, log->nbytes, &b) == NULL);
+	flat = flatten(log);
+	CHECK(qoe_log_records_to_buffer(flat->data, flat->nbytes, &b) == NULL);
 	qoe_buffer_canonicalize(&b);
 	CHECK(same_buffer(&a, &b));
 
 	qoe_buffer_free(&a);
 	qoe_buffer_free(&b);
-	free(log);
+	qoe_log_free(flat, &qoe_malloc_allocator);
+	qoe_log_free(log, &qoe_malloc_allocator);
 }
 
 /* small sessions: a compact log, well under 32 bytes per event */
@@ -451,10 +456,17 @@ test_concat(void)
 			qoe_buffer_free(&got);
 
 			/* the records checked and copied, then re-encoded one by one */
-			re = qoe_log_append_records(re, a, fwd->data, fwd->nbytes, &err);
-			ok = ok && err == NULL && re->nbytes == fwd->nbytes;
-			re = qoe_log_append_records(re, a, rev->data, rev->nbytes, &err);
-			ok = ok && err == NULL;
+			{
+				QoeLog	   *ff = flatten(fwd);
+				QoeLog	   *fr = flatten(rev);
+
+				re = qoe_log_append_records(re, a, ff->data, ff->nbytes, &err);
+				ok = ok && err == NULL && qoe_log_bytes(re) == qoe_log_bytes(fwd);
+				re = qoe_log_append_records(re, a, fr->data, fr->nbytes, &err);
+				ok = ok && err == NULL;
+				qoe_log_free(ff, a);
+				qoe_log_free(fr, a);
+			}
 
 			/* other orders: the same canonical form */
 			qoe_buffer_canonicalize(&want);
@@ -474,12 +486,12 @@ test_concat(void)
 			qoe_buffer_free(&got);
 
 			qoe_buffer_free(&want);
-			free(l1);
-			free(l2);
-			free(l3);
-			free(fwd);
-			free(rev);
-			free(re);
+			qoe_log_free(l1, a);
+			qoe_log_free(l2, a);
+			qoe_log_free(l3, a);
+			qoe_log_free(fwd, a);
+			qoe_log_free(rev, a);
+			qoe_log_free(re, a);
 			cases++;
 		}
 	}
@@ -513,6 +525,229 @@ test_concat(void)
 	}
 }
 
+/*
+ * Rows for the large-log tests: n events over nkeys keys (and NULL keys
+ * when with_null), interleaved; shuffle moves some events out of time
+ * order; every 97th row repeats the one before (a duplicate), and a few
+ * rows are invalid or unknown.
+ */
+static QoeLog *
+big_rows(QoeLog *log, QoeBuffer *b, int n, int nkeys, bool with_null, int shuffle)
+{
+	char		key[32];
+
+	for (int i = 0; i < n; i++)
+	{
+		int			j = i % 97 == 96 ? i - 1 : i;
+		int			k = (int) (((unsigned) j * 2654435761u) % (unsigned) nkeys);
+		int64_t		ts = T0 + (int64_t) j * 1000;
+		bool		nokey = with_null && k % 5 == 0;
+		int			kind = j % 13 == 0 ? QOE_KIND_UNKNOWN : j % QOE_NKINDS;
+		bool		ts_null = j % 211 == 0;
+		double		pos = (j % 17) * 0.25;
+
+		if (shuffle > 0 && j % shuffle == 0)
+			ts -= (int64_t) (j % 7) * 100000;
+		if (kind == QOE_BITRATE)
+			kind = QOE_HEARTBEAT;
+		snprintf(key, sizeof(key), "sess-%07d", k * 7919 % 1000003);
+		log = qoe_log_add(log, &qoe_malloc_allocator, ts_null, ts, kind, j % 3 == 0, pos,
+						  j % 4 != 0, 1000.0 + j % 9, nokey ? NULL : key,
+						  nokey ? 0 : strlen(key));
+		qoe_buffer_add(b, ts_null, ts, kind, j % 3 == 0, pos, j % 4 != 0,
+					   1000.0 + j % 9, nokey ? NULL : key, nokey ? 0 : strlen(key));
+	}
+	return log;
+}
+
+/*
+ * qoe_log_to_canonical: the same canonical buffer as decoding then
+ * canonicalising, through the direct path (many keys, each in order or
+ * not; few keys out of order: the radix sort) and the fallbacks (few
+ * events, no key, a buffer not empty)
+ */
+static void
+test_to_canonical(void)
+{
+	static const struct
+	{
+		int			n,
+					nkeys;
+		bool		with_null;
+		int			shuffle;
+	}			cases[] = {
+		{20000, 3000, true, 0},	/* grouped straight into order */
+		{20000, 3000, false, 5},	/* keys out of order: sorted after */
+		{30000, 3, true, 4},	/* few long keys out of order: radix */
+		{30000, 1, false, 0},	/* one key */
+		{1000, 100, true, 3},	/* few events: decode, then sort */
+	};
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+	{
+		QoeBuffer	want,
+					got;
+		QoeLog	   *log;
+
+		qoe_buffer_init(&want, NULL);
+		log = big_rows(qoe_log_create(&qoe_malloc_allocator, 0), &want, cases[c].n,
+					   cases[c].nkeys, cases[c].with_null, cases[c].shuffle);
+		qoe_buffer_canonicalize(&want);
+		qoe_buffer_init(&got, NULL);
+		qoe_log_to_canonical(log, &got);
+		CHECK(got.canonical);
+		CHECK(same_buffer(&want, &got));
+		CHECK_INT(got.duplicate_events, want.duplicate_events);
+		CHECK(want.duplicate_events > 0 && want.invalid_events > 0 && want.unknown_events > 0);
+		qoe_buffer_free(&got);
+
+		/* into a buffer that holds events already: the general path */
+		qoe_buffer_init(&got, NULL);
+		qoe_buffer_add(&got, false, T0, QOE_PLAY, true, 0, true, 0, "zz", 2);
+		qoe_log_to_canonical(log, &got);
+		CHECK_INT(got.nevents, want.nevents + 1);
+		CHECK(got.canonical);
+		qoe_buffer_free(&got);
+		qoe_buffer_free(&want);
+		qoe_log_free(log, &qoe_malloc_allocator);
+	}
+
+	/* no key at all */
+	{
+		QoeBuffer	want,
+					got;
+		QoeLog	   *log = qoe_log_create(&qoe_malloc_allocator, 0);
+
+		qoe_buffer_init(&want, NULL);
+		for (int i = 0; i < 10000; i++)
+		{
+			int64_t		ts = T0 + (int64_t) ((i * 7919) % 10000) * 1000;
+
+			log = qoe_log_add(log, &qoe_malloc_allocator, false, ts, QOE_HEARTBEAT,
+							  false, i * 0.5, true, 0, NULL, 0);
+			qoe_buffer_add(&want, false, ts, QOE_HEARTBEAT, false, i * 0.5, true, 0, NULL, 0);
+		}
+		qoe_buffer_canonicalize(&want);
+		qoe_buffer_init(&got, NULL);
+		qoe_log_to_canonical(log, &got);
+		CHECK(same_buffer(&want, &got));
+		qoe_buffer_free(&got);
+		qoe_buffer_free(&want);
+		qoe_log_free(log, &qoe_malloc_allocator);
+	}
+}
+
+/* a log of several blocks, flattened into one (the records as they are) */
+static QoeLog *
+flatten(const QoeLog *log)
+{
+	size_t		save = qoe_log_chunk_min;
+	QoeLog	   *flat;
+
+	qoe_log_chunk_min = SIZE_MAX;
+	flat = qoe_log_concat(qoe_log_create(&qoe_malloc_allocator, 0),
+						  &qoe_malloc_allocator, log);
+	qoe_log_chunk_min = save;
+	return flat;
+}
+
+/*
+ * A log past qoe_log_chunk_min goes on in new blocks: read back, counted,
+ * concatenated (from and into such logs) and freed as one log
+ */
+static void
+test_blocks(void)
+{
+	size_t		save = qoe_log_chunk_min;
+	QoeBuffer	want,
+				got,
+				both;
+	QoeLog	   *log,
+			   *flat,
+			   *cat;
+	const QoeLog *blk;
+	size_t		nblocks = 0,
+				bytes = 0;
+	const char *err;
+
+	qoe_log_chunk_min = 1024;
+	qoe_buffer_init(&want, NULL);
+	log = big_rows(qoe_log_create(&qoe_malloc_allocator, 0), &want, 6000, 700, true, 5);
+	for (blk = log; blk != NULL; blk = blk->prev)
+	{
+		nblocks++;
+		bytes += blk->nbytes;
+		CHECK(blk->nbytes <= blk->cap);
+	}
+	CHECK(nblocks > 5);
+	CHECK_INT(qoe_log_bytes(log), bytes);
+	CHECK(qoe_log_memory(log) >= bytes + nblocks * 56);
+	CHECK_INT(log->nevents, want.nevents);
+
+	/* read back: as the rows, and straight into canonical order */
+	qoe_buffer_init(&got, NULL);
+	qoe_log_to_buffer(log, &got);
+	CHECK(same_buffer(&want, &got));
+	qoe_buffer_free(&got);
+	qoe_buffer_init(&got, NULL);
+	qoe_log_to_canonical(log, &got);
+	qoe_buffer_canonicalize(&want);
+	CHECK(same_buffer(&want, &got));
+	qoe_buffer_free(&got);
+
+	/* the same records as one block, and as checked external records */
+	flat = flatten(log);
+	CHECK(flat->prev == NULL);
+	CHECK_INT(flat->nbytes, bytes);
+	CHECK_INT(flat->nevents, log->nevents);
+	qoe_buffer_init(&got, NULL);
+	CHECK(qoe_log_records_to_buffer(flat->data, flat->nbytes, &got) == NULL);
+	qoe_buffer_canonicalize(&got);
+	CHECK(same_buffer(&want, &got));
+	qoe_buffer_free(&got);
+
+	/* concatenated twice into a log of blocks, then rows after: all of them */
+	cat = log_rows(qoe_log_create(&qoe_malloc_allocator, 0), rows1, N1);
+	cat = qoe_log_concat(cat, &qoe_malloc_allocator, log);
+	cat = qoe_log_concat(cat, &qoe_malloc_allocator, flat);
+	cat = log_rows(cat, rows_after, NAFTER);
+	CHECK(cat->prev != NULL);
+	qoe_buffer_init(&both, NULL);
+	buffer_rows(&both, rows1, N1);
+	qoe_buffer_free(&want);
+	qoe_buffer_init(&want, NULL);
+	qoe_log_free(big_rows(qoe_log_create(&qoe_malloc_allocator, 0), &want, 6000, 700, true, 5),
+				 &qoe_malloc_allocator);
+	qoe_buffer_merge(&both, &want);
+	qoe_buffer_merge(&both, &want);
+	buffer_rows(&both, rows_after, NAFTER);
+	CHECK_INT(cat->nevents, both.nevents);
+	qoe_buffer_init(&got, NULL);
+	qoe_log_to_buffer(cat, &got);
+	CHECK(same_buffer(&both, &got));
+	qoe_buffer_free(&got);
+
+	/* the concatenation's records pass the checks of received records */
+	{
+		QoeLog	   *fc = flatten(cat);
+		QoeLog	   *re = qoe_log_append_records(qoe_log_create(&qoe_malloc_allocator, 0),
+												&qoe_malloc_allocator, fc->data,
+												fc->nbytes, &err);
+
+		CHECK(err == NULL);
+		CHECK_INT(re->nevents, cat->nevents);
+		qoe_log_free(re, &qoe_malloc_allocator);
+		qoe_log_free(fc, &qoe_malloc_allocator);
+	}
+
+	qoe_buffer_free(&both);
+	qoe_buffer_free(&want);
+	qoe_log_free(cat, &qoe_malloc_allocator);
+	qoe_log_free(flat, &qoe_malloc_allocator);
+	qoe_log_free(log, &qoe_malloc_allocator);
+	qoe_log_chunk_min = save;
+}
+
 int
 main(void)
 {
@@ -524,5 +759,12 @@ main(void)
 	test_concat();
 	test_large();
 	test_malformed();
+	test_to_canonical();
+	test_blocks();
+	/* the concatenation cases again, with logs of many small blocks */
+	qoe_log_chunk_min = 64;
+	test_round_trip();
+	test_concat();
+	qoe_log_chunk_min = (size_t) 4 * 1024 * 1024;
 	return unit_done();
 }
