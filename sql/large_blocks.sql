@@ -3,8 +3,8 @@
 -- block: the log counts its events).  rollup() of two copies of its
 -- timeline merges them into a buffer that grows from 48 MB to 108 MB: by a
 -- new block and a copy when huge pages are asked for, in place otherwise.
--- The results are exact and the same both ways.  Then one group of 40,000
--- sessions, whose log goes on in new blocks past 4 MB.
+-- The results are exact and the same both ways.  Then one group of 50,000
+-- sessions, whose log goes on in new blocks past 32 MB.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS qoe_agg;
 RESET client_min_messages;
@@ -52,20 +52,21 @@ FROM lb_roll_on, (SELECT qoe_timeline_send(t) AS b FROM lb_on) o;
 DROP TABLE lb, lb_on, lb_off, lb_roll_on, lb_roll_off;
 
 -- Many sessions in one group (the keyed form), interleaved in time:
--- session s (0..39,999) plays at s ms, sends a heartbeat every 40 s with
--- the position played, and ends at 360 s with position 360: 400,000
--- events, 360 s of playing each, 14,400,000 s in all.  The group's log
--- passes 4 MB (it goes on in new blocks) and is decoded straight into
--- canonical order.  The play rows of every seventh session come last in
--- the table: out of time order within their sessions, sorted after.  One
--- group, serial and with workers (a plain table: workers do not read
--- temporary ones), gives what the per-session groups give.
+-- session s (0..49,999, keys of 64 bytes) plays at s ms, sends a
+-- heartbeat every 40 s with the position played, and ends at 360 s with
+-- position 360: 500,000 events, 360 s of playing each, 18,000,000 s in
+-- all.  The group's log (about 77 bytes per event: the key changes on
+-- every row) passes 32 MB, so it goes on in new blocks, and it is decoded
+-- straight into canonical order.  The play rows of every seventh session
+-- come last in the table: out of time order within their sessions, sorted
+-- after.  One group, serial and with workers (a plain table: workers do
+-- not read temporary ones), gives what the per-session groups give.
 CREATE TABLE lk AS
-SELECT 'sess-' || lpad(s::text, 5, '0') AS sid,
+SELECT 'session-' || repeat('0123456789', 5) || '-' || lpad(s::text, 5, '0') AS sid,
        timestamptz '2024-01-01 00:00:00+00' + s * interval '1 ms' + j * interval '40 s' AS ts,
        CASE j WHEN 0 THEN 'play' WHEN 9 THEN 'ended' ELSE 'heartbeat' END AS event,
        (j * 40)::float8 AS pos
-FROM generate_series(0, 39999) s, generate_series(0, 9) j
+FROM generate_series(0, 49999) s, generate_series(0, 9) j
 ORDER BY (j = 0 AND s % 7 = 0), j, s;
 ANALYZE lk;
 CREATE TEMP TABLE lk_serial AS

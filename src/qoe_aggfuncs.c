@@ -6,7 +6,7 @@
  *
  * The transition state of the row forms is a compact log of the rows
  * (QoeLog, about 13 bytes per event, one allocation in the aggregate
- * context, more blocks past 4 MB), whatever the group's size: appending
+ * context, more blocks past 32 MB), whatever the group's size: appending
  * is a few sequential writes.  rollup() and combined large states are event buffers
  * (QoeAggState); see qoe_pg.h.  A log larger than qoe_agg.partial_log_limit
  * is serialized as a canonical buffer (decoded and sorted in the parallel

@@ -1117,8 +1117,6 @@ radix_sort_events(QoeBuffer *b)
 	}
 }
 
-#define LOG_PREFETCH 16			/* events ahead, in scattering writes */
-
 /*
  * Every key's events already in order, only the keys interleaved: a
  * stable counting sort by key rank finishes the job in one pass.
@@ -1152,11 +1150,6 @@ counting_sort_by_key(QoeBuffer *b)
 	for (i = 0; i < n; i++)
 	{
 		check_interrupts(i);
-		/* as in qoe_log_to_canonical: fetch the scattered places ahead */
-		if (i + 2 * LOG_PREFETCH < n)
-			__builtin_prefetch(&pos[(uint32_t) (b->events[i + 2 * LOG_PREFETCH].key + 1)]);
-		if (i + LOG_PREFETCH < n)
-			__builtin_prefetch(&out[pos[(uint32_t) (b->events[i + LOG_PREFETCH].key + 1)]], 1);
 		out[pos[(uint32_t) (b->events[i].key + 1)]++] = b->events[i];
 	}
 	qfree(a, pos);
@@ -2107,7 +2100,7 @@ log_alloc_size(const QoeAllocator *a, size_t oldtotal, size_t need)
 	return sz > total ? sz : total;
 }
 
-size_t		qoe_log_chunk_min = (size_t) 4 * 1024 * 1024;
+size_t		qoe_log_chunk_min = (size_t) 32 * 1024 * 1024;
 
 QoeLog *
 qoe_log_create(const QoeAllocator *a, size_t cap)
@@ -2351,23 +2344,35 @@ get_varint(LogCursor *c, uint64_t *out)
 	return false;
 }
 
-/* next record: 1, 0 at the end, -1 with *err on malformed data */
-static int
+/* at the end of a block: on to the next one of the log; false at the end */
+static __attribute__((noinline)) bool
+log_cursor_next_block(LogCursor *c)
+{
+	while (c->p >= c->end)
+	{
+		/* a record never spans two blocks */
+		if (c->log == NULL || c->block == c->log)
+			return false;
+		c->block = log_block_after(c->log, c->block);
+		c->p = c->block->data;
+		c->end = c->p + c->block->nbytes;
+	}
+	return true;
+}
+
+/*
+ * next record: 1, 0 at the end, -1 with *err on malformed data (inlined
+ * into each loop over the records: it runs once per row)
+ */
+static inline __attribute__((always_inline)) int
 log_next(LogCursor *c, LogRecord *r, const char **err)
 {
 	unsigned	tag,
 				mode;
 	uint64_t	d;
 
-	while (c->p >= c->end)
-	{
-		/* the next block of a log (a record never spans two) */
-		if (c->log == NULL || c->block == c->log)
-			return 0;
-		c->block = log_block_after(c->log, c->block);
-		c->p = c->block->data;
-		c->end = c->p + c->block->nbytes;
-	}
+	if (c->p >= c->end && !log_cursor_next_block(c))
+		return 0;
 	tag = *c->p++;
 	mode = tag >> 6;
 	if (mode == LOG_SPECIAL)
@@ -2379,6 +2384,7 @@ log_next(LogCursor *c, LogRecord *r, const char **err)
 			*err = "unknown record in an event log";
 			return -1;
 		}
+		memset(r, 0, sizeof(*r));	/* no event fields */
 		r->special = (int) (tag & 0x0f);
 		if (r->special == LOG_SPECIAL_RESET)
 		{
@@ -2450,7 +2456,9 @@ log_next(LogCursor *c, LogRecord *r, const char **err)
 				goto truncated;
 			r->key = (const char *) c->p;
 			r->keylen = (size_t) d;
-			if (r->keylen > 0 && memchr(r->key, '\0', r->keylen) != NULL)
+			/* a log's own records were checked when they were written */
+			if (c->log == NULL && r->keylen > 0 &&
+				memchr(r->key, '\0', r->keylen) != NULL)
 			{
 				*err = "session key contains a zero byte";
 				return -1;
@@ -2696,6 +2704,26 @@ qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b)
  */
 size_t		qoe_log_group_min = 4096;
 
+#define LOG_STAGE 256			/* events decoded before they are placed */
+
+/* place the staged events first .. first + nstage - 1; returns the next index */
+static size_t
+log_scatter(QoeEvent *out, size_t *pos, const uint32_t *bucket,
+			QoeEvent *stage, size_t first, size_t nstage)
+{
+	size_t		j;
+
+	check_interrupts(first);
+	for (j = 0; j < nstage; j++)
+	{
+		uint32_t	bk = bucket[first + j];
+
+		stage[j].key = bk == 0 ? QOE_NO_KEY : bk - 1;
+		out[pos[bk]++] = stage[j];
+	}
+	return first + nstage;
+}
+
 void
 qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b)
 {
@@ -2714,6 +2742,8 @@ qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b)
 	const char *err = NULL;
 	int			rc;
 	bool		sorted = true;
+	QoeEvent	stage[LOG_STAGE];
+	size_t		nstage;
 
 	/*
 	 * b not empty, few events, no key at all, or a count the bytes cannot
@@ -2757,36 +2787,42 @@ qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b)
 		sum += cnt;
 	}
 
-	/* second pass: each event at its place */
+	/*
+	 * Second pass: each event at its place.  Events are decoded into a
+	 * small staging array, then copied to their places in a tight loop:
+	 * those scattered writes miss the cache, and many of them overlap only
+	 * when nothing else (decoding) sits between them.
+	 */
 	out = qalloc(a, mul_size(a, n, sizeof(QoeEvent)));
 	log_cursor_init_log(&c, log);
 	i = 0;
+	nstage = 0;
 	while ((rc = log_next(&c, &r, &err)) > 0)
 	{
 		QoeEvent   *ev;
 
 		if (r.special >= 0)
 			continue;
-		check_interrupts(i);
-
-		/*
-		 * Each write lands far from the last (keys interleave): fetch the
-		 * place of a later event's key, and the place it will write, ahead
-		 */
-		if (i + 2 * LOG_PREFETCH < n)
-			__builtin_prefetch(&pos[kid[i + 2 * LOG_PREFETCH]]);
-		if (i + LOG_PREFETCH < n)
-			__builtin_prefetch(&out[pos[kid[i + LOG_PREFETCH]]], 1);
-		ev = &out[pos[kid[i]]++];
+		if (i + nstage == n)
+		{
+			rc = -1;			/* more events than the first pass saw */
+			break;
+		}
+		ev = &stage[nstage++];
 		ev->ts = r.ts;
 		ev->position = (r.flags & QOE_EV_HAS_POS) ? normalize_double(r.position) : 0.0;
 		ev->value = (r.flags & QOE_EV_HAS_VALUE) ? normalize_double(r.value) : 0.0;
-		ev->key = kid[i] == 0 ? QOE_NO_KEY : kid[i] - 1;
+		ev->key = QOE_NO_KEY;
 		ev->kind = (uint8_t) r.kind;
 		ev->flags = r.flags;
 		ev->pad = 0;
-		i++;
+		if (nstage == LOG_STAGE)
+		{
+			i = log_scatter(out, pos, kid, stage, i, nstage);
+			nstage = 0;
+		}
 	}
+	i = log_scatter(out, pos, kid, stage, i, nstage);
 	if (rc < 0 || i != n)
 		size_overflow(a);
 	qfree(a, pos);

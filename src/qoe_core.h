@@ -342,8 +342,9 @@ typedef struct QoeLog
 
 /*
  * Allocation size (header included) past which a log grows by a new block
- * instead of a copy: 4 MB (blocks grow by half each time, so a log of
- * 250 MB has about a dozen).  The tests set it low.
+ * instead of a copy: 32 MB, so that every further block is one PostgreSQL's
+ * glue backs with huge pages (blocks grow by half each time: a log of
+ * 250 MB has four).  The tests set it low.
  */
 extern size_t qoe_log_chunk_min;
 

@@ -54,7 +54,7 @@ extern void *qoe_pg_alloc_large(MemoryContext cxt, size_t size);
  * Aggregate transition states come in two forms, told apart by their first
  * 32-bit word:
  *	 - QOE_STATE_LOG: a QoeLog (compact records, one allocation that moves
- *	   as it grows, then more blocks past 4 MB; freed with qoe_log_free):
+ *	   as it grows, then more blocks past 32 MB; freed with qoe_log_free):
  *	   the state of the row forms, at any size; serialized as a copy of its
  *	   records up to qoe_agg.partial_log_limit (a log of one block), and as
  *	   a canonical buffer above;

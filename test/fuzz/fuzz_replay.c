@@ -69,7 +69,7 @@
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAXROWS 2048
-#define LOG_CHUNK_DEFAULT ((size_t) 4 * 1024 * 1024)	/* qoe_log_chunk_min's */
+#define LOG_CHUNK_DEFAULT ((size_t) 32 * 1024 * 1024)	/* qoe_log_chunk_min's */
 
 #define CHECK(cond) do { \
 	if (!(cond)) { \

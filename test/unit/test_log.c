@@ -765,6 +765,6 @@ main(void)
 	qoe_log_chunk_min = 64;
 	test_round_trip();
 	test_concat();
-	qoe_log_chunk_min = (size_t) 4 * 1024 * 1024;
+	qoe_log_chunk_min = (size_t) 32 * 1024 * 1024;
 	return unit_done();
 }
