@@ -65,6 +65,7 @@
 #include <string.h>
 
 #include "qoe_core.h"
+#include "../unit/log_flat.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -570,7 +571,6 @@ digest_bytes(uint64_t *h, const void *p, size_t n)
 }
 
 static unsigned char *serialize(const QoeBuffer *b, size_t *len);
-static QoeLog *flat_log(const QoeLog *log);
 
 static void
 win_emit(void *arg, const QoeWindowRow *r)
@@ -1208,12 +1208,12 @@ fuzz_rows(const uint8_t *data, size_t size)
 
 			lc = qoe_log_concat(lc, &qoe_malloc_allocator, l2);
 			lc = qoe_log_concat(lc, &qoe_malloc_allocator, l1);
-			lcf = flat_log(lc);
+			lcf = log_flat(lc);
 			CHECK(lcf->nbytes == qoe_log_bytes(lc) && lcf->nevents == lc->nevents);
 			lv = qoe_log_append_records(lv, &qoe_malloc_allocator, lcf->data, lcf->nbytes, &lerr);
 			CHECK(lerr == NULL && qoe_log_bytes(lv) == lcf->nbytes);
 			qoe_log_free(lcf, &qoe_malloc_allocator);
-			l1f = flat_log(l1);
+			l1f = log_flat(l1);
 			qoe_buffer_init(&c1, &qoe_malloc_allocator);
 			qoe_buffer_init(&c2, &qoe_malloc_allocator);
 			qoe_log_to_buffer(lv, &c1);
@@ -1347,20 +1347,6 @@ fuzz_rows(const uint8_t *data, size_t size)
 	qoe_buffer_free(&a);
 	free(rows);
 	free(perm);
-}
-
-/* a log's records in one block (a copy) */
-static QoeLog *
-flat_log(const QoeLog *log)
-{
-	size_t		save = qoe_log_chunk_min;
-	QoeLog	   *flat;
-
-	qoe_log_chunk_min = SIZE_MAX;
-	flat = qoe_log_concat(qoe_log_create(&qoe_malloc_allocator, 0),
-						  &qoe_malloc_allocator, log);
-	qoe_log_chunk_min = save;
-	return flat;
 }
 
 /* arbitrary bytes as the records of a compact log: refused or loaded */

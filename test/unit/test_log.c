@@ -7,6 +7,7 @@
  */
 #include "qoe_core.h"
 #include "unit.h"
+#include "log_flat.h"
 
 #include <stdint.h>
 
@@ -61,8 +62,6 @@ log_rows(QoeLog *log, const Row *rows, size_t n)
 						  rows[i].key ? strlen(rows[i].key) : 0);
 	return log;
 }
-
-static QoeLog *flatten(const QoeLog *log);
 
 static void
 buffer_rows(QoeBuffer *b, const Row *rows, size_t n)
@@ -125,7 +124,7 @@ test_round_trip(void)
 	/* the records alone give the same, also appended to a non-empty buffer */
 	qoe_buffer_free(&b);
 	qoe_buffer_init(&b, NULL);
-	flat = flatten(log);
+	flat = log_flat(log);
 	CHECK(qoe_log_records_to_buffer(flat->data, flat->nbytes, &b) == NULL);
 	qoe_buffer_canonicalize(&b);
 	CHECK(same_buffer(&a, &b));
@@ -457,8 +456,8 @@ test_concat(void)
 
 			/* the records checked and copied, then re-encoded one by one */
 			{
-				QoeLog	   *ff = flatten(fwd);
-				QoeLog	   *fr = flatten(rev);
+				QoeLog	   *ff = log_flat(fwd);
+				QoeLog	   *fr = log_flat(rev);
 
 				re = qoe_log_append_records(re, a, ff->data, ff->nbytes, &err);
 				ok = ok && err == NULL && qoe_log_bytes(re) == qoe_log_bytes(fwd);
@@ -637,20 +636,6 @@ test_to_canonical(void)
 	}
 }
 
-/* a log of several blocks, flattened into one (the records as they are) */
-static QoeLog *
-flatten(const QoeLog *log)
-{
-	size_t		save = qoe_log_chunk_min;
-	QoeLog	   *flat;
-
-	qoe_log_chunk_min = SIZE_MAX;
-	flat = qoe_log_concat(qoe_log_create(&qoe_malloc_allocator, 0),
-						  &qoe_malloc_allocator, log);
-	qoe_log_chunk_min = save;
-	return flat;
-}
-
 /*
  * A log past qoe_log_chunk_min goes on in new blocks: read back, counted,
  * concatenated (from and into such logs) and freed as one log
@@ -696,7 +681,7 @@ test_blocks(void)
 	qoe_buffer_free(&got);
 
 	/* the same records as one block, and as checked external records */
-	flat = flatten(log);
+	flat = log_flat(log);
 	CHECK(flat->prev == NULL);
 	CHECK_INT(flat->nbytes, bytes);
 	CHECK_INT(flat->nevents, log->nevents);
@@ -729,7 +714,7 @@ test_blocks(void)
 
 	/* the concatenation's records pass the checks of received records */
 	{
-		QoeLog	   *fc = flatten(cat);
+		QoeLog	   *fc = log_flat(cat);
 		QoeLog	   *re = qoe_log_append_records(qoe_log_create(&qoe_malloc_allocator, 0),
 												&qoe_malloc_allocator, fc->data,
 												fc->nbytes, &err);
