@@ -942,18 +942,18 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 	 * lets the leader merge the partial states in one pass
 	 * (qoe_buffer_merge_canonical).
 	 */
-	if (*(uint32 *) st == QOE_STATE_LOG && ((const QoeLog *) st)->prev == NULL &&
-		4 + (size_t) ((const QoeLog *) st)->nbytes <= qoe_pg_partial_log_limit())
+	if (*(uint32 *) st == QOE_STATE_LOG &&
+		4 + qoe_log_bytes((const QoeLog *) st) <= qoe_pg_partial_log_limit())
 	{
 		const QoeLog *log = (const QoeLog *) st;
 
-		size = 4 + (size_t) log->nbytes;
+		size = 4 + qoe_log_bytes(log);
 		if (size > MaxAllocSize - VARHDRSZ)
 			serial_too_large(size);
 		result = (bytea *) qoe_pg_alloc_large(CurrentMemoryContext, size + VARHDRSZ);
 		SET_VARSIZE(result, size + VARHDRSZ);
 		memcpy(VARDATA(result), QOE_LOG_SERIAL_MAGIC, 4);
-		memcpy(VARDATA(result) + 4, log->data, (size_t) log->nbytes);
+		(void) qoe_log_copy_records(log, (unsigned char *) VARDATA(result) + 4);
 		PG_RETURN_BYTEA_P(result);
 	}
 

@@ -2155,6 +2155,8 @@ log_first_block(const QoeLog *log)
 	return log;
 }
 
+/* (a walk from the newest block: a log has few blocks, each half as large
+ * again as the one before) */
 static const QoeLog *
 log_block_after(const QoeLog *log, const QoeLog *seg)
 {
@@ -2184,7 +2186,8 @@ log_reserve(QoeLog *log, const QoeAllocator *a, size_t extra)
 	{
 		QoeLog	   *next;
 
-		total = log_alloc_size(a, oldtotal, extra);
+		/* at least half as large again as the full block, whatever extra is */
+		total = log_alloc_size(a, oldtotal, extra > oldtotal ? extra : oldtotal);
 		next = qalloc(a, total);
 		memcpy(next, log, LOG_HEADER);
 		next->cap = total - LOG_HEADER;
@@ -2694,13 +2697,13 @@ qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b)
 }
 
 /*
- * A large log of many keys, decoded straight into canonical order: one
- * pass interns the keys (their index per event in a 4-byte array), the
- * keys are put in byte order, and a second pass writes each event at its
- * key's place (a counting sort by key, done while decoding: one event
- * array written once, where decoding then sorting writes two).  Each key's
- * events come in log order, usually their time order; the keys whose
- * events are not in order are sorted after.
+ * A large log decoded straight into canonical order: one pass interns the
+ * keys (their index per event in a 4-byte array), the keys are put in byte
+ * order, and a second pass writes each event at its key's place (a
+ * counting sort by key, done while decoding: one event array written once,
+ * where decoding then sorting writes two).  Each key's events come in log
+ * order, usually their time order; when they are not, they are sorted
+ * after.
  */
 size_t		qoe_log_group_min = 4096;
 
@@ -2746,8 +2749,8 @@ qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b)
 	size_t		nstage;
 
 	/*
-	 * b not empty, few events, no key at all, or a count the bytes cannot
-	 * hold (never, for a log made here): decode, then sort.
+	 * b not empty, few events, or a count the bytes cannot hold (never, for
+	 * a log made here): decode, then sort.
 	 */
 	if (b->nevents != 0 || b->nkeys != 0 || n < qoe_log_group_min ||
 		n > qoe_log_bytes(log) / 2)
@@ -2847,10 +2850,15 @@ qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b)
 	}
 	if (!sorted)
 	{
+		/*
+		 * Many short keys: sort the keys out of order.  Few long ones:
+		 * sort_events (a few sorted runs, the shape of combined partial
+		 * logs of a long session, are merged; else the radix sort).
+		 */
 		if (n / nb <= 1024)
 			sort_key_runs(b);
 		else
-			radix_sort_events(b);
+			sort_events(b);
 	}
 	remove_duplicates(b);
 	b->canonical = true;
@@ -2907,13 +2915,28 @@ qoe_log_append_records(QoeLog *log, const QoeAllocator *a,
 	return log;
 }
 
+size_t
+qoe_log_copy_records(const QoeLog *log, unsigned char *out)
+{
+	const QoeLog *block;
+	size_t		len = 0;
+
+	for (block = log_first_block(log); block != NULL;
+		 block = log_block_after(log, block))
+	{
+		if (block->nbytes > 0)
+			memcpy(out + len, block->data, (size_t) block->nbytes);
+		len += (size_t) block->nbytes;
+	}
+	return len;
+}
+
 QoeLog *
 qoe_log_concat(QoeLog *log, const QoeAllocator *a, const QoeLog *other)
 {
 	size_t		len = qoe_log_bytes(other);
 	bool		reset = log->nbytes > 0 || log->prev != NULL;
 	uint64_t	base;
-	const QoeLog *block;
 
 	if (len == 0)
 		return log;
@@ -2922,13 +2945,7 @@ qoe_log_concat(QoeLog *log, const QoeAllocator *a, const QoeLog *other)
 	if (reset)
 		log->data[base++] = (unsigned char) ((LOG_SPECIAL << 6) | LOG_SPECIAL_RESET);
 	/* the other's blocks one after the other: the same records */
-	for (block = log_first_block(other); block != NULL;
-		 block = log_block_after(other, block))
-	{
-		if (block->nbytes > 0)
-			memcpy(log->data + base, block->data, (size_t) block->nbytes);
-		base += block->nbytes;
-	}
+	base += qoe_log_copy_records(other, log->data + base);
 	log->nbytes = base;
 	log->nevents += other->nevents;
 	/* the encoder goes on from where the other log's decoder stops */

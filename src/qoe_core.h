@@ -327,6 +327,7 @@ extern bool qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want);
  */
 typedef struct QoeLog
 {
+	/* of an older block (see prev) only nbytes, cap and prev mean anything */
 	uint32_t	tag;			/* for the caller; never touched by the core */
 	uint32_t	last_key_len;
 	uint64_t	nbytes;			/* bytes of records in this block's data */
@@ -361,6 +362,10 @@ extern QoeLog *qoe_log_add(QoeLog *log, const QoeAllocator *a, bool ts_isnull,
 extern size_t qoe_log_memory(const QoeLog *log);
 extern size_t qoe_log_bytes(const QoeLog *log);
 
+/* copy the records of every block, in order, to out (qoe_log_bytes bytes);
+ * returns that number */
+extern size_t qoe_log_copy_records(const QoeLog *log, unsigned char *out);
+
 /* free every block of the log */
 extern void qoe_log_free(QoeLog *log, const QoeAllocator *a);
 
@@ -368,9 +373,9 @@ extern void qoe_log_free(QoeLog *log, const QoeAllocator *a);
 extern void qoe_log_to_buffer(const QoeLog *log, QoeBuffer *b);
 
 /*
- * qoe_log_to_buffer, then qoe_buffer_canonicalize; a large log of many keys
- * into an empty b goes straight into canonical order, writing its events
- * once instead of twice.
+ * qoe_log_to_buffer, then qoe_buffer_canonicalize; a large log (at least
+ * qoe_log_group_min events) into an empty b goes straight into canonical
+ * order, writing its events once instead of twice.
  */
 extern void qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b);
 

@@ -56,8 +56,8 @@ extern void *qoe_pg_alloc_large(MemoryContext cxt, size_t size);
  *	 - QOE_STATE_LOG: a QoeLog (compact records, one allocation that moves
  *	   as it grows, then more blocks past 32 MB; freed with qoe_log_free):
  *	   the state of the row forms, at any size; serialized as a copy of its
- *	   records up to qoe_agg.partial_log_limit (a log of one block), and as
- *	   a canonical buffer above;
+ *	   records up to qoe_agg.partial_log_limit, and as a canonical buffer
+ *	   above;
  *	 - QOE_STATE_BUFFER: a QoeAggState, an event buffer and the allocator it
  *	   uses: rollup(), and large partial states once deserialized.
  * Both live in one memory context: the aggregate context, or for a freshly

@@ -562,8 +562,8 @@ big_rows(QoeLog *log, QoeBuffer *b, int n, int nkeys, bool with_null, int shuffl
 /*
  * qoe_log_to_canonical: the same canonical buffer as decoding then
  * canonicalising, through the direct path (many keys, each in order or
- * not; few keys out of order: the radix sort) and the fallbacks (few
- * events, no key, a buffer not empty)
+ * not; few keys out of order: the radix sort; one key in three sorted
+ * runs: merged; no key) and the fallbacks (few events, a buffer not empty)
  */
 static void
 test_to_canonical(void)
@@ -611,7 +611,39 @@ test_to_canonical(void)
 		qoe_log_free(log, &qoe_malloc_allocator);
 	}
 
-	/* no key at all */
+	/* one key, three logs of it in time order combined: three sorted runs */
+	{
+		QoeBuffer	want,
+					got;
+		QoeLog	   *part[3];
+		QoeLog	   *log = qoe_log_create(&qoe_malloc_allocator, 0);
+
+		qoe_buffer_init(&want, NULL);
+		for (int p = 0; p < 3; p++)
+		{
+			part[p] = qoe_log_create(&qoe_malloc_allocator, 0);
+			for (int i = 0; i < 5000; i++)
+			{
+				int64_t		ts = T0 + (int64_t) (3 * i + (2 - p)) * 1000;
+
+				part[p] = qoe_log_add(part[p], &qoe_malloc_allocator, false, ts,
+									  QOE_HEARTBEAT, false, i * 0.5, true, 0, "one", 3);
+				qoe_buffer_add(&want, false, ts, QOE_HEARTBEAT, false, i * 0.5, true, 0, "one", 3);
+			}
+			log = qoe_log_concat(log, &qoe_malloc_allocator, part[p]);
+			qoe_log_free(part[p], &qoe_malloc_allocator);
+		}
+		qoe_buffer_canonicalize(&want);
+		qoe_buffer_init(&got, NULL);
+		qoe_log_to_canonical(log, &got);
+		CHECK_INT(got.nevents, 15000);
+		CHECK(same_buffer(&want, &got));
+		qoe_buffer_free(&got);
+		qoe_buffer_free(&want);
+		qoe_log_free(log, &qoe_malloc_allocator);
+	}
+
+	/* no key at all (the direct path, one bucket) */
 	{
 		QoeBuffer	want,
 					got;
@@ -663,8 +695,11 @@ test_blocks(void)
 		nblocks++;
 		bytes += blk->nbytes;
 		CHECK(blk->nbytes <= blk->cap);
+		/* each new block at least half as large again as the one before */
+		if (blk->prev != NULL)
+			CHECK(blk->cap + 56 >= (blk->prev->cap + 56) * 3 / 2);
 	}
-	CHECK(nblocks > 5);
+	CHECK(nblocks > 5 && nblocks < 20);
 	CHECK_INT(qoe_log_bytes(log), bytes);
 	CHECK(qoe_log_memory(log) >= bytes + nblocks * 56);
 	CHECK_INT(log->nevents, want.nevents);
