@@ -2459,7 +2459,11 @@ log_next(LogCursor *c, LogRecord *r, const char **err)
 				goto truncated;
 			r->key = (const char *) c->p;
 			r->keylen = (size_t) d;
-			/* a log's own records were checked when they were written */
+			/*
+			 * Received bytes (a flat cursor) are checked.  A log object's
+			 * keys came through qoe_log_add from SQL values, which hold no
+			 * zero byte (qoe_buffer_add does not check them either).
+			 */
 			if (c->log == NULL && r->keylen > 0 &&
 				memchr(r->key, '\0', r->keylen) != NULL)
 			{

@@ -384,9 +384,8 @@ extern void qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b);
 extern size_t qoe_log_group_min;
 
 /*
- * The same from a log's record bytes (log->data, log->nbytes of a log of
- * one block: log->prev NULL) received from
- * elsewhere: checked record by record; returns NULL or a static message
+ * The same from a log's record bytes (as qoe_log_copy_records writes them)
+ * received from elsewhere: checked record by record; returns NULL or a static message
  * ("truncated event log"), in which case b holds part of the rows.
  */
 extern const char *qoe_log_records_to_buffer(const unsigned char *data, size_t len,

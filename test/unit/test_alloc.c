@@ -281,8 +281,8 @@ scenario(const QoeAllocator *a, uint64_t seed, int n1, int n2, int nkeys)
 	qoe_buffer_free(&b4);
 	qoe_buffer_free(&b5);
 	qoe_buffer_free(&m);
-	a->free(a->ctx, l1);
-	a->free(a->ctx, l2);
+	qoe_log_free(l1, a);
+	qoe_log_free(l2, a);
 	qoe_log_free(l3, a);
 	qoe_log_free(l4, a);
 	return ok ? hsum : 0;

@@ -562,8 +562,9 @@ big_rows(QoeLog *log, QoeBuffer *b, int n, int nkeys, bool with_null, int shuffl
 /*
  * qoe_log_to_canonical: the same canonical buffer as decoding then
  * canonicalising, through the direct path (many keys, each in order or
- * not; few keys out of order: the radix sort; one key in three sorted
- * runs: merged; no key) and the fallbacks (few events, a buffer not empty)
+ * not; few keys out of order: sort_events, here the radix sort; one key
+ * in three sorted runs: merged; no key) and the fallbacks (few events, a
+ * buffer not empty)
  */
 static void
 test_to_canonical(void)
@@ -577,7 +578,7 @@ test_to_canonical(void)
 	}			cases[] = {
 		{20000, 3000, true, 0},	/* grouped straight into order */
 		{20000, 3000, false, 5},	/* keys out of order: sorted after */
-		{30000, 3, true, 4},	/* few long keys out of order: radix */
+		{30000, 3, true, 4},	/* few long keys out of order: radix sort */
 		{30000, 1, false, 0},	/* one key */
 		{1000, 100, true, 3},	/* few events: decode, then sort */
 	};
