@@ -2748,7 +2748,6 @@ qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b)
 	LogRecord	r;
 	const char *err = NULL;
 	int			rc;
-	bool		sorted = true;
 	QoeEvent	stage[LOG_STAGE];
 	size_t		nstage;
 
@@ -2842,28 +2841,16 @@ qoe_log_to_canonical(const QoeLog *log, QoeBuffer *b)
 	b->evcap = n;
 	b->canonical = false;
 
-	/* each key's events in log order: in order, usually */
-	for (i = 1; i < n; i++)
-	{
-		check_interrupts(i);
-		if (ev_cmp(&out[i - 1], &out[i]) > 0)
-		{
-			sorted = false;
-			break;
-		}
-	}
-	if (!sorted)
-	{
-		/*
-		 * Many short keys: sort the keys out of order.  Few long ones:
-		 * sort_events (a few sorted runs, the shape of combined partial
-		 * logs of a long session, are merged; else the radix sort).
-		 */
-		if (n / nb <= 1024)
-			sort_key_runs(b);
-		else
-			sort_events(b);
-	}
+	/*
+	 * Each key's events in log order: in order, usually, and both sorts
+	 * check that first.  Many short keys: sort the keys out of order.  Few
+	 * long ones: sort_events (a few sorted runs, the shape of combined
+	 * partial logs of a long session, are merged; else the radix sort).
+	 */
+	if (n / nb <= 1024)
+		sort_key_runs(b);
+	else
+		sort_events(b);
 	remove_duplicates(b);
 	b->canonical = true;
 }
