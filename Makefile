@@ -97,6 +97,11 @@ test:
 demo:
 	bash demo/run.sh
 
+# the core's own benchmark of the leader's final step (bench/run.sh runs it)
+build/bench/merge: bench/merge.c $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(UNIT_CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc $< $(CORE_SRCS) -lm -o $@
+
 .PHONY: bench
 bench:
 	bash bench/run.sh

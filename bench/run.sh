@@ -17,6 +17,9 @@
 #                 rows in time order (sessions interleaved, as they arrive);
 #        ev_part  the same events, hash-partitioned by session_id (4);
 #        ev_hour  one hour of 100,000 concurrent sessions, 100 events each;
+#   3b. runs bench/probe.c (what fresh memory and a second process cost)
+#      and bench/merge.c (the core alone: the leader's final step over three
+#      partial states of BENCH_SESSIONS / 10 sessions of 100 events);
 #   4. runs every query BENCH_REPS times (default 5) after one warm-up and
 #      prints the median, the ratios and the targets.  Every measured result
 #      is consumed by an outer aggregate, so that nothing is optimised away.
@@ -241,6 +244,10 @@ inner_bench()
 		PROBE=$("$BENCH_PROBE") || PROBE="probe failed"
 		say "machine probe: $PROBE"
 	fi
+	if [ -x "${BENCH_MERGE:-}" ]; then
+		CORE_MERGE=$("$BENCH_MERGE" "$((NSESS / 10))" 100 "$REPS") || CORE_MERGE="core merge failed"
+		say "$CORE_MERGE"
+	fi
 
 	say "1. floor: count(*) per group"
 	time_query count_session "$par" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev GROUP BY 1) q"
@@ -354,6 +361,7 @@ inner_bench()
 	echo "machine: $machine"
 	echo "settings: shared_buffers=2GB work_mem=4GB jit=off max_parallel_workers_per_gather=2 (0 for 'serial'), median of $REPS runs"
 	echo "machine probe: ${PROBE:-not run}"
+	echo "${CORE_MERGE:-core merge: not run}"
 	echo "floors: count(*) per session ${T[count_session]} s (serial ${T[count_session_serial]} s), per user ${T[count_user]} s, per video ${T[count_video]} s, all ${T[count_all]} s, ev_hour ${T[count_hour]} s"
 	echo
 	printf '| %-52s | %8s | %7s | %-7s | %-4s |\n' figure "median s" ratio target ""
@@ -379,6 +387,10 @@ main()
 	export BENCH_LIB=$BENCH_DIR/qoe_agg.so
 	if "${CC:-gcc}" -O2 -Wall -Wextra -Werror -o "$BENCH_DIR/probe" "$ROOT/bench/probe.c"; then
 		export BENCH_PROBE=$BENCH_DIR/probe
+	fi
+	# the core's benchmark of the leader's final step (bench/merge.c)
+	if make -C "$ROOT" -s build/bench/merge >/dev/null; then
+		export BENCH_MERGE=$ROOT/build/bench/merge
 	fi
 	trap 'stop_cluster_on_signal; rm -rf "$BENCH_DIR"' EXIT
 	say "starting a throwaway PostgreSQL $PGVER cluster for the benchmark"

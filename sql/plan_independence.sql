@@ -189,6 +189,45 @@ FROM r_user r FULL JOIN
       FROM qoe_pi_rng GROUP BY user_id) q USING (user_id);
 SELECT (SELECT s::text FROM r_all) = qoe_stats(ts, event, pos, val, sess)::text AS same
 FROM qoe_pi_rng;
+-- Every partial state sent in the compact form (partial_log_limit 0), from
+-- 13 range partitions: the leader keeps the first states compact and
+-- pending, and the final functions read them merged a piece at a time;
+-- past 8 pending states, or for a smaller state, it decodes them into one
+-- buffer.  qoe_stats and qoe_timeline share one state per group (two final
+-- functions read it).  All equal the serial results.
+CREATE TABLE qoe_pi_rng13 (LIKE qoe_pi_ev) PARTITION BY RANGE (ts);
+DO $$
+BEGIN
+  FOR i IN 0..11 LOOP
+    EXECUTE format('CREATE TABLE qoe_pi_rng13_%s PARTITION OF qoe_pi_rng13 FOR VALUES FROM (%L) TO (%L)',
+                   i, CASE WHEN i = 0 THEN '-infinity'::timestamptz
+                           ELSE '2024-01-01 00:00:00+00'::timestamptz + i * interval '20 minutes' END,
+                   '2024-01-01 00:00:00+00'::timestamptz + (i + 1) * interval '20 minutes');
+  END LOOP;
+END $$;
+CREATE TABLE qoe_pi_rng13_d PARTITION OF qoe_pi_rng13 DEFAULT;
+INSERT INTO qoe_pi_rng13 SELECT * FROM qoe_pi_ev;
+ANALYZE qoe_pi_rng13;
+SELECT count(*) AS partitions_with_rows
+FROM (SELECT DISTINCT tableoid FROM qoe_pi_rng13) p;
+SET qoe_agg.partial_log_limit = 0;
+SELECT count(*) AS users, count(*) FILTER (WHERE r.s IS DISTINCT FROM q.s) AS differing,
+       count(*) FILTER (WHERE r.s IS DISTINCT FROM q.ts) AS differing_from_timeline
+FROM r_user r FULL JOIN
+     (SELECT user_id, qoe_stats(ts, event, pos, val, sess)::text AS s,
+             qoe_stats(qoe_timeline(ts, event, pos, val, sess))::text AS ts
+      FROM qoe_pi_rng13 GROUP BY user_id) q USING (user_id);
+SELECT (SELECT s::text FROM r_all) = qoe_stats(ts, event, pos, val, sess)::text AS same,
+       (SELECT s::text FROM r_all) = qoe_stats(qoe_timeline(ts, event, pos, val, sess))::text AS same_timeline,
+       (SELECT qoe_timeline(ts, event, pos, val, sess)::text FROM qoe_pi_ev)
+         = qoe_timeline(ts, event, pos, val, sess)::text AS same_timeline_text
+FROM qoe_pi_rng13;
+SET max_parallel_workers_per_gather = 0;
+SELECT (SELECT s::text FROM r_all) = qoe_stats(ts, event, pos, val, sess)::text AS same_serial
+FROM qoe_pi_rng13;
+SET max_parallel_workers_per_gather = 2;
+RESET qoe_agg.partial_log_limit;
+DROP TABLE qoe_pi_rng13;
 RESET enable_partitionwise_aggregate;
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;

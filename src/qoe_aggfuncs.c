@@ -146,9 +146,40 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
 }
 
 /*
- * Merge a buffer state's pending partial states into its buffer: one k-way
- * pass writes the merged events once (merging them one at a time would
- * write the growing buffer again for each).
+ * A state kept in the compact form decoded into its buffer: all of it
+ * checked (its events had not been), as a state deserialized that way.
+ */
+static void
+state_materialize(QoeAggState *state)
+{
+	const char *err;
+
+	if (state->compact == NULL)
+		return;
+	qoe_buffer_free(&state->buf);
+	qoe_buffer_init(&state->buf, &state->alloc);
+	err = qoe_buffer_deserialize(&state->buf, state->compact,
+								 state->compact_len, false);
+	if (err != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid qoe_agg aggregate state: %s", err)));
+	pfree(state->compact);
+	state->compact = NULL;
+}
+
+/* the events a buffer state holds itself (pending states not counted) */
+static size_t
+state_own_nevents(const QoeAggState *state)
+{
+	return state->compact != NULL ? state->reader.nevents : state->buf.nevents;
+}
+
+/*
+ * Put all of a buffer state's events in its buffer: its own (if kept
+ * compact), then its pending partial states merged in.  One k-way pass
+ * writes the merged events once (merging them one at a time would write
+ * the growing buffer again for each).
  */
 static void
 state_settle(QoeAggState *state)
@@ -157,10 +188,14 @@ state_settle(QoeAggState *state)
 	int			n = state->npending;
 	int			i;
 
+	state_materialize(state);
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++)
+	{
+		state_materialize(state->pending[i]);
 		src[i] = &state->pending[i]->buf;
+	}
 	qoe_buffer_canonicalize(&state->buf);
 	qoe_buffer_merge_canonical_many(&state->buf, src, n);
 	state->npending = 0;
@@ -225,6 +260,69 @@ state_as_buffer(void *st, MemoryContext cxt)
 		return (QoeAggState *) st;
 	}
 	return log_to_state((QoeLog *) st, cxt);
+}
+
+/* pieces of merged events replayed at a time */
+#define MERGE_PIECE_EVENTS 65536
+
+/*
+ * Does a final function read this state merged, a piece at a time?  Yes for
+ * a buffer state with events kept compact or pending states: the merged
+ * buffer is never built (for one large group, a leader that received the
+ * workers' states would otherwise hold them decoded, then merged: two
+ * copies of all the events at 32 bytes each).
+ */
+static bool
+state_streams(void *st)
+{
+	QoeAggState *state = (QoeAggState *) st;
+
+	return *(uint32 *) st == QOE_STATE_BUFFER &&
+		(state->compact != NULL || state->npending > 0);
+}
+
+/*
+ * Open a merge of a buffer state's events (its own and its pending
+ * states') into mr; out (initialised here, in the current memory context,
+ * with *alloc) receives the merged keys and counters.  The state's own
+ * buffer is put in canonical form (the same events); nothing is consumed.
+ */
+static void
+state_merge_open(QoeAggState *state, QoeMergeReader *mr, QoeBuffer *out,
+				 QoeAllocator *alloc)
+{
+	QoeMergeInput in[1 + QOE_MAX_PENDING];
+	int			n = 0;
+	int			i;
+	const char *err;
+
+	StaticAssertStmt(1 + QOE_MAX_PENDING <= QOE_MERGE_MAX,
+					 "too many pending states for one merge");
+	for (i = -1; i < state->npending; i++)
+	{
+		QoeAggState *s = i < 0 ? state : state->pending[i];
+
+		/* pending states are canonical (see qoe_agg_combine) */
+		if (s->compact == NULL)
+			qoe_buffer_canonicalize(&s->buf);
+		in[n].buf = &s->buf;
+		in[n].reader = s->compact != NULL ? &s->reader : NULL;
+		n++;
+	}
+	qoe_pg_allocator_init(alloc, CurrentMemoryContext);
+	qoe_buffer_init(out, alloc);
+	err = qoe_merge_open(mr, in, n, out);
+	if (err != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid qoe_agg aggregate state: %s", err)));
+}
+
+static void
+state_merge_close(QoeMergeReader *mr, QoeBuffer *out)
+{
+	qoe_merge_close(mr);
+	qoe_buffer_free(out);
 }
 
 /*
@@ -846,12 +944,13 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 		/*
 		 * A canonical state of comparable size joins the pending ones, kept
 		 * as it is (its context moved under the aggregate context): they
-		 * are merged with the state's buffer all at once when it is next
-		 * used (state_settle).
+		 * are merged with the state's buffer all at once, by a final
+		 * function reading them merged (state_merge_open), or by the next
+		 * step that needs them in the buffer (state_settle).
 		 */
 		if (st1 != NULL && *(uint32 *) st1 == QOE_STATE_BUFFER &&
-			state2->buf.canonical && state2->buf.nevents > 0 &&
-			state2->buf.nevents >= ((QoeAggState *) st1)->buf.nevents / 4)
+			state2->buf.canonical && state_own_nevents(state2) > 0 &&
+			state_own_nevents(state2) >= state_own_nevents((QoeAggState *) st1) / 4)
 		{
 			state1 = (QoeAggState *) st1;
 			if (state1->npending == QOE_MAX_PENDING)
@@ -861,6 +960,7 @@ qoe_agg_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_POINTER(state1);
 		}
 		state1 = state_as_buffer(st1, aggcontext);
+		state_materialize(state2);
 		merge_buffers(state1, &state2->buf);
 		MemoryContextDelete(cxt2);
 		PG_RETURN_POINTER(state1);
@@ -1008,7 +1108,24 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "qoe_agg partial state",
 								ALLOCSET_DEFAULT_SIZES);
 	state = qoe_pg_state_create(cxt);
-	err = qoe_buffer_deserialize(&state->buf, data, len, false);
+
+	/*
+	 * The compact form is kept as it is (a third of the bytes of decoded
+	 * events): the final functions read it merged with the other partial
+	 * states, a piece at a time, checking each event as they read it (any
+	 * other use decodes and checks it all, state_materialize).  Its header
+	 * and keys are checked now.
+	 */
+	if (len >= 4 && memcmp(data, QOE_COMPACT_MAGIC, 4) == 0)
+	{
+		state->compact = (unsigned char *) qoe_pg_alloc_large(cxt, len);
+		state->compact_len = len;
+		memcpy(state->compact, data, len);
+		err = qoe_serial_open_unchecked(&state->reader, state->compact, len,
+										&state->buf);
+	}
+	else
+		err = qoe_buffer_deserialize(&state->buf, data, len, false);
 	if (err != NULL)
 	{
 		MemoryContextDelete(cxt);
@@ -1034,6 +1151,15 @@ qoe_agg_final_timeline(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	if (state_streams(PG_GETARG_POINTER(0)))
+	{
+		QoeMergeReader mr;
+
+		state_merge_open((QoeAggState *) PG_GETARG_POINTER(0), &mr, &tmp, &alloc);
+		result = qoe_pg_timeline_from_merge(&mr);
+		state_merge_close(&mr, &tmp);
+		PG_RETURN_POINTER(result);
+	}
 	b = state_buffer(PG_GETARG_POINTER(0), &tmp, &alloc);
 
 	/* canonicalises a buffer state in place (allowed: same meaning) */
@@ -1049,9 +1175,27 @@ replay_state(void *st, QoeMetrics *m)
 	QoeParams	p;
 	QoeAllocator alloc;
 	QoeBuffer	tmp;
-	QoeBuffer  *b = state_buffer(st, &tmp, &alloc);
+	QoeBuffer  *b;
 
 	qoe_pg_params(&p);
+	if (state_streams(st))
+	{
+		QoeMergeReader mr;
+		QoeBuffer	piece;
+		const char *err;
+
+		state_merge_open((QoeAggState *) st, &mr, &tmp, &alloc);
+		qoe_buffer_init(&piece, &alloc);
+		err = qoe_replay_merge(&mr, &piece, MERGE_PIECE_EVENTS, &p, m, NULL);
+		qoe_buffer_free(&piece);
+		state_merge_close(&mr, &tmp);
+		if (err != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid qoe_agg aggregate state: %s", err)));
+		return;
+	}
+	b = state_buffer(st, &tmp, &alloc);
 	qoe_replay(b, &p, m, NULL);
 	if (b == &tmp)
 		qoe_buffer_free(&tmp);

@@ -80,7 +80,6 @@ const QoeAllocator qoe_malloc_allocator = {
 #define QOE_SERIAL_HEADER 56
 #define QOE_SERIAL_EVENT 32
 #define QOE_SERIAL_FLAG_CANONICAL 0x01
-#define QOE_COMPACT_MAGIC "QCB1"
 
 static const char *compact_deserialize(QoeBuffer *b, const unsigned char *data,
 									   size_t len);
@@ -1384,24 +1383,121 @@ mapped_event(const QoeBuffer *in, const uint32_t *map, size_t pos)
 	return x;
 }
 
+/*
+ * Merge the sorted key lists of in[0 .. k-1] into one table (freshly
+ * allocated in km): a key several inputs hold is kept once, and
+ * km->map[i][j] is the merged rank of in[i]'s key j (a monotone map, so
+ * mapped events stay sorted).  km->newoff is NULL when no input has keys.
+ */
+typedef struct KeyMerge
+{
+	uint32_t  **map;			/* k arrays (NULL without keys) */
+	uint64_t   *newoff;
+	uint32_t   *newlen;
+	char	   *newdata;
+	size_t		total;			/* key bytes */
+	uint32_t	m;				/* keys merged */
+	uint32_t	cap;			/* entries of newoff and newlen */
+} KeyMerge;
+
+static void
+merge_key_lists(const QoeAllocator *a, const QoeBuffer *const *in, int k,
+				KeyMerge *km)
+{
+	size_t	   *pos;
+	uint64_t	nkeys = 0;
+	size_t		keybytes = 0;
+	int			i;
+
+	memset(km, 0, sizeof(*km));
+	km->map = qalloc(a, sizeof(uint32_t *) * (size_t) k);
+	for (i = 0; i < k; i++)
+	{
+		nkeys += in[i]->nkeys;
+		keybytes = add_size(a, keybytes, in[i]->keydata_len);
+		km->map[i] = NULL;
+	}
+	if (nkeys >= UINT32_MAX)
+		size_overflow(a);
+	if (nkeys == 0)
+		return;
+
+	pos = qalloc(a, sizeof(size_t) * (size_t) k);
+	for (i = 0; i < k; i++)
+	{
+		km->map[i] = qalloc(a, mul_size(a, in[i]->nkeys ? in[i]->nkeys : 1,
+										sizeof(uint32_t)));
+		pos[i] = 0;
+	}
+	km->cap = (uint32_t) nkeys;
+	km->newoff = qalloc(a, mul_size(a, (size_t) nkeys, sizeof(uint64_t)));
+	km->newlen = qalloc(a, mul_size(a, (size_t) nkeys, sizeof(uint32_t)));
+	km->newdata = qalloc(a, keybytes ? keybytes : 1);
+	for (;;)
+	{
+		const char *best = NULL;
+		size_t		bestlen = 0;
+		uint64_t	same = 0;
+
+		/* the smallest next key, and which inputs hold it */
+		for (i = 0; i < k; i++)
+		{
+			size_t		len;
+			const char *kp;
+			int			c;
+
+			if (pos[i] >= in[i]->nkeys)
+				continue;
+			kp = qoe_buffer_key(in[i], (uint32_t) pos[i], &len);
+			c = best == NULL ? -1 : key_cmp(kp, len, best, bestlen);
+			if (c < 0)
+			{
+				best = kp;
+				bestlen = len;
+				same = (uint64_t) 1 << i;
+			}
+			else if (c == 0)
+				same |= (uint64_t) 1 << i;
+		}
+		if (best == NULL)
+			break;
+		if (bestlen > 0)
+			memcpy(km->newdata + km->total, best, bestlen);
+		for (i = 0; i < k; i++)
+			if (same & ((uint64_t) 1 << i))
+				km->map[i][pos[i]++] = km->m;
+		km->newoff[km->m] = km->total;
+		km->newlen[km->m] = (uint32_t) bestlen;
+		km->total += bestlen;
+		km->m++;
+		check_interrupts(km->m);
+	}
+	qfree(a, pos);
+}
+
+/* the key maps of km (the merged table itself goes to a buffer) */
+static void
+free_key_maps(const QoeAllocator *a, KeyMerge *km, int k)
+{
+	int			i;
+
+	for (i = 0; i < k; i++)
+		qfree(a, km->map[i]);
+	qfree(a, km->map);
+	km->map = NULL;
+}
+
 void
 qoe_buffer_merge_canonical_many(QoeBuffer *dst, const QoeBuffer *const *src, int nsrc)
 {
 	const QoeAllocator *a = dst->alloc;
 	const QoeBuffer **in;
-	uint32_t  **map;
+	KeyMerge	km;
 	size_t	   *pos;
 	QoeEvent   *head;
-	uint64_t	nkeys = 0;
 	size_t		nev = 0,
-				keybytes = 0,
-				total = 0,
 				o = 0;
-	uint64_t   *newoff = NULL;
-	uint32_t   *newlen = NULL;
-	char	   *newdata = NULL;
 	QoeEvent   *out;
-	uint32_t	m = 0;
 	int			k,
 				i;
 
@@ -1427,72 +1523,17 @@ qoe_buffer_merge_canonical_many(QoeBuffer *dst, const QoeBuffer *const *src, int
 	for (i = 0; i < nsrc; i++)
 		if (src[i]->nevents > 0)
 			in[k++] = src[i];
-	map = qalloc(a, sizeof(uint32_t *) * (size_t) k);
 	pos = qalloc(a, sizeof(size_t) * (size_t) k);
 	head = qalloc(a, sizeof(QoeEvent) * (size_t) k);
 	nev = 0;
 	for (i = 0; i < k; i++)
 	{
-		nkeys += in[i]->nkeys;
-		keybytes = add_size(a, keybytes, in[i]->keydata_len);
 		nev = add_size(a, nev, in[i]->nevents);
-		map[i] = NULL;
 		pos[i] = 0;
 	}
-	if (nkeys >= UINT32_MAX)
-		size_overflow(a);
 
-	/* keys: merge the sorted lists; a key several inputs hold is kept once */
-	if (nkeys > 0)
-	{
-		for (i = 0; i < k; i++)
-			map[i] = qalloc(a, mul_size(a, in[i]->nkeys ? in[i]->nkeys : 1,
-										sizeof(uint32_t)));
-		newoff = qalloc(a, mul_size(a, (size_t) nkeys, sizeof(uint64_t)));
-		newlen = qalloc(a, mul_size(a, (size_t) nkeys, sizeof(uint32_t)));
-		newdata = qalloc(a, keybytes ? keybytes : 1);
-		for (;;)
-		{
-			const char *best = NULL;
-			size_t		bestlen = 0;
-			uint64_t	same = 0;
-
-			/* the smallest next key, and which inputs hold it */
-			for (i = 0; i < k; i++)
-			{
-				size_t		len;
-				const char *kp;
-				int			c;
-
-				if (pos[i] >= in[i]->nkeys)
-					continue;
-				kp = qoe_buffer_key(in[i], (uint32_t) pos[i], &len);
-				c = best == NULL ? -1 : key_cmp(kp, len, best, bestlen);
-				if (c < 0)
-				{
-					best = kp;
-					bestlen = len;
-					same = (uint64_t) 1 << i;
-				}
-				else if (c == 0)
-					same |= (uint64_t) 1 << i;
-			}
-			if (best == NULL)
-				break;
-			if (bestlen > 0)
-				memcpy(newdata + total, best, bestlen);
-			for (i = 0; i < k; i++)
-				if (same & ((uint64_t) 1 << i))
-					map[i][pos[i]++] = m;
-			newoff[m] = total;
-			newlen[m] = (uint32_t) bestlen;
-			total += bestlen;
-			m++;
-			check_interrupts(m);
-		}
-		for (i = 0; i < k; i++)
-			pos[i] = 0;
-	}
+	/* keys: merge the sorted lists */
+	merge_key_lists(a, in, k, &km);
 
 	/*
 	 * events: merge the sorted arrays, keys mapped to merged ranks; an
@@ -1502,7 +1543,7 @@ qoe_buffer_merge_canonical_many(QoeBuffer *dst, const QoeBuffer *const *src, int
 	out = qalloc(a, mul_size(a, nev, sizeof(QoeEvent)));
 	for (i = 0; i < k; i++)
 		if (in[i]->nevents > 0)
-			head[i] = mapped_event(in[i], map[i], 0);
+			head[i] = mapped_event(in[i], km.map[i], 0);
 	for (;;)
 	{
 		int			best = -1;
@@ -1534,7 +1575,7 @@ qoe_buffer_merge_canonical_many(QoeBuffer *dst, const QoeBuffer *const *src, int
 			if (i != best)
 				dst->duplicate_events = add_count(dst->duplicate_events, 1);
 			if (++pos[i] < in[i]->nevents)
-				head[i] = mapped_event(in[i], map[i], pos[i]);
+				head[i] = mapped_event(in[i], km.map[i], pos[i]);
 		}
 	}
 
@@ -1542,11 +1583,9 @@ qoe_buffer_merge_canonical_many(QoeBuffer *dst, const QoeBuffer *const *src, int
 	dst->events = out;
 	dst->nevents = o;
 	dst->evcap = nev;
-	if (newoff != NULL)
-		replace_keys(dst, newdata, total, newoff, newlen, m, (uint32_t) nkeys);
-	for (i = 0; i < k; i++)
-		qfree(a, map[i]);
-	qfree(a, map);
+	if (km.newoff != NULL)
+		replace_keys(dst, km.newdata, km.total, km.newoff, km.newlen, km.m, km.cap);
+	free_key_maps(a, &km, k);
 	qfree(a, pos);
 	qfree(a, head);
 	qfree(a, in);
@@ -1639,11 +1678,12 @@ key_bytes(const QoeBuffer *b)
 
 /* the 56-byte header both binary forms share: magic, flags, counts */
 static unsigned char *
-put_header(unsigned char *p, const char *magic, uint32_t flags, const QoeBuffer *b)
+put_header(unsigned char *p, const char *magic, uint32_t flags, const QoeBuffer *b,
+		   size_t nevents)
 {
 	memcpy(p, magic, 4);
 	put_u32(p + 4, flags);
-	put_u64(p + 8, (uint64_t) b->nevents);
+	put_u64(p + 8, (uint64_t) nevents);
 	put_u64(p + 16, (uint64_t) b->nkeys);
 	put_u64(p + 24, b->invalid_events);
 	put_u64(p + 32, b->unknown_events);
@@ -1672,7 +1712,8 @@ qoe_buffer_serialize(const QoeBuffer *b, unsigned char *out)
 	uint32_t	k;
 
 	p = put_header(p, QOE_SERIAL_MAGIC,
-				   b->canonical ? QOE_SERIAL_FLAG_CANONICAL : 0, b);
+				   b->canonical ? QOE_SERIAL_FLAG_CANONICAL : 0, b,
+				   b->nevents);
 
 	for (i = 0; i < b->nevents; i++)
 	{
@@ -2048,6 +2089,203 @@ qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want)
 	}
 	b->nevents = n;
 	return true;
+}
+
+const char *
+qoe_serial_open_unchecked(QoeSerialReader *r, const unsigned char *data,
+						  size_t len, QoeBuffer *b)
+{
+	const char *err;
+
+	memset(r, 0, sizeof(*r));
+	if (data == NULL || len < 4 || memcmp(data, QOE_COMPACT_MAGIC, 4) != 0)
+		return "bad magic number";
+	err = compact_open(&r->compact, b, data, len);
+	if (err != NULL)
+		return err;
+	b->canonical = true;
+	r->nevents = (size_t) r->compact.nevents;
+	r->nkeys = r->compact.nkeys;
+	r->unchecked = true;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Merging canonical inputs a piece at a time (QoeMergeReader)
+ * ---------------------------------------------------------------------
+ */
+
+/* input i's next event into its head, key mapped; clears its bit at the end */
+static bool
+merge_advance(QoeMergeReader *r, int i)
+{
+	QoeEvent   *ev = &r->head[i];
+
+	if (r->events[i] != NULL)
+	{
+		if (r->pos[i] >= r->nevents[i])
+		{
+			r->live &= ~((uint32_t) 1 << i);
+			return true;
+		}
+		*ev = r->events[i][r->pos[i]++];
+	}
+	else
+	{
+		QoeSerialReader *rd = &r->reader[i];
+
+		if (rd->next >= rd->nevents)
+		{
+			/* unchecked data: nothing may follow the last event */
+			if (rd->unchecked && compact_next(&rd->compact, ev, &r->err) != 0)
+			{
+				if (r->err == NULL)
+					r->err = "more events than the header says";
+				return false;
+			}
+			r->live &= ~((uint32_t) 1 << i);
+			return true;
+		}
+		if (rd->events == NULL)
+		{
+			/* each event checked (again, if qoe_serial_open checked them) */
+			if (compact_next(&rd->compact, ev, &r->err) <= 0)
+			{
+				if (r->err == NULL)
+					r->err = "fewer events than the header says";
+				return false;
+			}
+		}
+		else
+			(void) serial_event(rd->events + rd->next * QOE_SERIAL_EVENT,
+								rd->nkeys, ev);
+		rd->next++;
+	}
+	if (ev->key != QOE_NO_KEY)
+		ev->key = r->map[i][ev->key];
+	return true;
+}
+
+const char *
+qoe_merge_open(QoeMergeReader *r, const QoeMergeInput *in, int n, QoeBuffer *out)
+{
+	const QoeAllocator *a = out->alloc;
+	const QoeBuffer *bufs[QOE_MERGE_MAX] = {NULL};
+	KeyMerge	km;
+	int			i;
+
+	memset(r, 0, sizeof(*r));
+	r->out = out;
+	out->canonical = true;
+	if (n > QOE_MERGE_MAX)
+		return "too many inputs to merge";
+	if (n <= 0)
+		return NULL;
+	r->k = n;
+	for (i = 0; i < n; i++)
+	{
+		bufs[i] = in[i].buf;
+		add_counters(out, in[i].buf);
+		if (in[i].reader != NULL)
+		{
+			r->reader[i] = *in[i].reader;
+			r->total = add_size(a, r->total, in[i].reader->nevents);
+		}
+		else
+		{
+			r->events[i] = in[i].buf->events;
+			r->nevents[i] = in[i].buf->nevents;
+			r->total = add_size(a, r->total, in[i].buf->nevents);
+		}
+	}
+
+	merge_key_lists(a, bufs, n, &km);
+	for (i = 0; i < n; i++)
+		r->map[i] = km.map[i];
+	qfree(a, km.map);
+	if (km.newoff != NULL)
+		replace_keys(out, km.newdata, km.total, km.newoff, km.newlen, km.m, km.cap);
+	out->canonical = true;
+
+	for (i = 0; i < n; i++)
+	{
+		r->live |= (uint32_t) 1 << i;
+		if (!merge_advance(r, i))
+			return r->err;
+	}
+	return NULL;
+}
+
+bool
+qoe_merge_next(QoeMergeReader *r, QoeBuffer *piece, size_t want, const char **err)
+{
+	size_t		n = 0;
+
+	*err = r->err;
+	piece->nevents = 0;
+	piece->canonical = true;
+	if (r->err != NULL)
+		return false;
+	if (want == 0)
+		want = 1;
+	while (r->live != 0)
+	{
+		int			best = -1;
+		uint32_t	same = 0;
+		int			i;
+
+		for (i = 0; i < r->k; i++)
+		{
+			int			c;
+
+			if (!(r->live & ((uint32_t) 1 << i)))
+				continue;
+			c = best < 0 ? -1 : ev_cmp(&r->head[i], &r->head[best]);
+			if (c < 0)
+			{
+				best = i;
+				same = (uint32_t) 1 << i;
+			}
+			else if (c == 0)
+				same |= (uint32_t) 1 << i;
+		}
+		/* stop at the end of a key, once enough events are loaded */
+		if (n >= want && r->head[best].key != piece->events[n - 1].key)
+			break;
+		reserve_events(piece, n + 1);
+		piece->events[n++] = r->head[best];
+		if (!r->has_ts || r->head[best].ts < r->first_ts)
+			r->first_ts = r->head[best].ts;
+		if (!r->has_ts || r->head[best].ts > r->last_ts)
+			r->last_ts = r->head[best].ts;
+		r->has_ts = true;
+		check_interrupts(n);
+		for (i = 0; i < r->k; i++)
+		{
+			if (!(same & ((uint32_t) 1 << i)))
+				continue;
+			if (i != best)
+				r->out->duplicate_events = add_count(r->out->duplicate_events, 1);
+			if (!merge_advance(r, i))
+			{
+				*err = r->err;
+				piece->nevents = n;
+				return false;
+			}
+		}
+	}
+	piece->nevents = n;
+	return n > 0;
+}
+
+void
+qoe_merge_close(QoeMergeReader *r)
+{
+	int			i;
+
+	for (i = 0; i < r->k; i++)
+		qfree(r->out->alloc, r->map[i]);
+	r->k = 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -3027,33 +3265,45 @@ pos_micros(double pos, uint64_t *m)
 }
 
 size_t
-qoe_buffer_compact_bound(const QoeBuffer *b)
+qoe_compact_bound(const QoeBuffer *keys, size_t nevents)
 {
-	const QoeAllocator *a = b->alloc;
+	const QoeAllocator *a = keys->alloc;
 	size_t		size = QOE_COMPACT_HEADER + 10;
 
-	size = add_size(a, size, mul_size(a, b->nevents, CB_MAX_EVENT));
-	size = add_size(a, size, mul_size(a, b->nkeys, 20));
-	return add_size(a, size, key_bytes(b));
+	size = add_size(a, size, mul_size(a, nevents, CB_MAX_EVENT));
+	size = add_size(a, size, mul_size(a, keys->nkeys, 20));
+	return add_size(a, size, key_bytes(keys));
+}
+
+size_t
+qoe_buffer_compact_bound(const QoeBuffer *b)
+{
+	return qoe_compact_bound(b, b->nevents);
 }
 
 size_t
 qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out)
 {
-	unsigned char *p = out;
-	size_t		i = 0,
-				j;
-	uint32_t	k;
-	int64_t		prev_ts = 0;
+	QoeCompactWriter w;
 
 	qoe_buffer_canonicalize(b);
+	qoe_compact_begin(&w, b, out);
+	qoe_compact_put(&w, b);
+	return qoe_compact_end(&w, b);
+}
 
-	p = put_header(p, QOE_COMPACT_MAGIC, 0, b);
+void
+qoe_compact_begin(QoeCompactWriter *w, const QoeBuffer *keys, unsigned char *out)
+{
+	unsigned char *p = out + QOE_COMPACT_HEADER;	/* the header comes last */
+	uint32_t	k;
 
-	for (k = 0; k < b->nkeys; k++)
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+	for (k = 0; k < keys->nkeys; k++)
 	{
 		size_t		len;
-		const char *kp = qoe_buffer_key(b, k, &len);
+		const char *kp = qoe_buffer_key(keys, k, &len);
 
 		check_interrupts(k);
 		p = put_varint(p, (uint64_t) len);
@@ -3061,22 +3311,39 @@ qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out)
 			memcpy(p, kp, len);
 		p += len;
 	}
+	w->p = p;
+}
 
-	/* groups: NULL key (key + 1 == 0) first, then keys 0 .. nkeys - 1 */
-	for (k = 0; k <= b->nkeys; k++)
+/* groups: NULL key (key + 1 == 0) first, then keys 0 .. nkeys - 1 */
+void
+qoe_compact_put(QoeCompactWriter *w, const QoeBuffer *piece)
+{
+	unsigned char *p = w->p;
+	size_t		i = 0,
+				j;
+	int64_t		prev_ts = w->prev_ts;
+
+	while (i < piece->nevents)
 	{
-		uint32_t	key = k - 1;	/* QOE_NO_KEY for k == 0 */
+		uint32_t	key = piece->events[i].key;
 		size_t		start = i;
 		uint64_t	prev_m = 0;
 		bool		has_prev_value = false;
 		uint64_t	prev_value = 0;
 
-		while (i < b->nevents && b->events[i].key == key)
+		/* groups without events before this one (the NULL key's) */
+		while (w->groups < (uint64_t) (uint32_t) (key + 1))
+		{
+			p = put_varint(p, 0);
+			w->groups++;
+		}
+		while (i < piece->nevents && piece->events[i].key == key)
 			i++;
 		p = put_varint(p, (uint64_t) (i - start));
+		w->groups++;
 		for (j = start; j < i; j++)
 		{
-			const QoeEvent *ev = &b->events[j];
+			const QoeEvent *ev = &piece->events[j];
 			unsigned char *tag = p++;
 			unsigned	pmode = CB_POS_NONE,
 						vmode = CB_VAL_NONE;
@@ -3125,7 +3392,24 @@ qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out)
 			*tag = (unsigned char) (ev->kind | (pmode << 4) | (vmode << 6));
 		}
 	}
-	return (size_t) (p - out);
+	w->nevents += piece->nevents;
+	w->prev_ts = prev_ts;
+	w->p = p;
+}
+
+size_t
+qoe_compact_end(QoeCompactWriter *w, const QoeBuffer *keys)
+{
+	unsigned char *p = w->p;
+
+	/* groups not written: keys without events (none in a canonical buffer) */
+	while (w->groups <= (uint64_t) keys->nkeys)
+	{
+		p = put_varint(p, 0);
+		w->groups++;
+	}
+	(void) put_header(w->out, QOE_COMPACT_MAGIC, 0, keys, (size_t) w->nevents);
+	return (size_t) (p - w->out);
 }
 
 /* the keys of compact data into b; c is left at the first event group */
@@ -3280,6 +3564,11 @@ compact_next(QoeCompactCursor *cc, QoeEvent *ev, const char **err)
 		cc->has_prev_value = false;
 	}
 
+	/*
+	 * The checks of check_event(), in its order, made only where the
+	 * encoding allows a bad value: a position or value in micro or whole
+	 * units is finite, not negative and not -0.0 by construction.
+	 */
 	*err = "truncated data";
 	if (c.p >= c.end)
 		return -1;
@@ -3301,7 +3590,7 @@ compact_next(QoeCompactCursor *cc, QoeEvent *ev, const char **err)
 	{
 		if (c.end - c.p < 8)
 			return -1;
-		ev->position = get_f64(c.p);
+		ev->position = get_f64(c.p);	/* checked below */
 		c.p += 8;
 		ev->flags |= QOE_EV_HAS_POS;
 	}
@@ -3330,7 +3619,7 @@ compact_next(QoeCompactCursor *cc, QoeEvent *ev, const char **err)
 	{
 		if (c.end - c.p < 8)
 			return -1;
-		ev->value = get_f64(c.p);
+		ev->value = normalize_double(get_f64(c.p));
 		c.p += 8;
 	}
 	else if (vmode == CB_VAL_SAME)
@@ -3357,10 +3646,33 @@ compact_next(QoeCompactCursor *cc, QoeEvent *ev, const char **err)
 	}
 	if (vmode != CB_VAL_NONE)
 		ev->flags |= QOE_EV_HAS_VALUE;
-	*err = check_event(ev);
-	if (*err != NULL)
+	if (ev->ts == QOE_TS_NOBEGIN || ev->ts == QOE_TS_NOEND)
+	{
+		*err = "event with an infinite timestamp";
 		return -1;
-	if (!first && ev_cmp(&cc->prev, ev) >= 0)
+	}
+	if (ev->ts < QOE_MIN_TIMESTAMP || ev->ts >= QOE_END_TIMESTAMP)
+	{
+		*err = "event timestamp out of range";
+		return -1;
+	}
+	if (pmode == CB_POS_F64)
+	{
+		if (!(isfinite(ev->position) && ev->position >= 0))
+		{
+			*err = "event with an invalid position";
+			return -1;
+		}
+		ev->position = normalize_double(ev->position);
+	}
+	if (ev->kind == QOE_BITRATE &&
+		(vmode == CB_VAL_NONE || !isfinite(ev->value) || !(ev->value > 0)))
+	{
+		*err = "bitrate event with an invalid value";
+		return -1;
+	}
+	/* within a group ts never decreases: only a tie needs the whole order */
+	if (!first && ev->ts <= cc->prev_ts && ev_cmp(&cc->prev, ev) >= 0)
 	{
 		*err = "events are not in canonical order";
 		return -1;

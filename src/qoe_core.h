@@ -262,8 +262,32 @@ extern const char *qoe_buffer_deserialize(QoeBuffer *b, const unsigned char *dat
  * qoe_buffer_compact_bound(b) bytes and returns how many it wrote.
  * qoe_buffer_deserialize() and qoe_serial_open() read both forms.
  */
+#define QOE_COMPACT_MAGIC "QCB1"	/* its first four bytes */
+
 extern size_t qoe_buffer_compact_bound(const QoeBuffer *b);
 extern size_t qoe_buffer_compact_serialize(QoeBuffer *b, unsigned char *out);
+
+/*
+ * The compact form written a piece at a time (qoe_buffer_compact_serialize
+ * is begin, one put of the whole buffer, end): keys holds the key table
+ * and, by qoe_compact_end, the counters; each put gives the next events, in
+ * canonical order, whole session keys (ranks of keys' table).  At most
+ * qoe_compact_bound(keys, n) bytes for n events in all.
+ */
+typedef struct QoeCompactWriter
+{
+	unsigned char *out;
+	unsigned char *p;
+	int64_t		prev_ts;
+	uint64_t	groups;			/* event groups written, the NULL key's first */
+	uint64_t	nevents;
+} QoeCompactWriter;
+
+extern size_t qoe_compact_bound(const QoeBuffer *keys, size_t nevents);
+extern void qoe_compact_begin(QoeCompactWriter *w, const QoeBuffer *keys,
+							  unsigned char *out);
+extern void qoe_compact_put(QoeCompactWriter *w, const QoeBuffer *piece);
+extern size_t qoe_compact_end(QoeCompactWriter *w, const QoeBuffer *keys);
 
 /* where decoding compact data stands (private to qoe_buffer.c) */
 typedef struct QoeCompactCursor
@@ -302,11 +326,69 @@ typedef struct QoeSerialReader
 	int64_t		first_ts;		/* ts range (if nevents > 0) */
 	int64_t		last_ts;
 	QoeCompactCursor compact;	/* the compact form: where decoding stands */
+	bool		unchecked;		/* opened by qoe_serial_open_unchecked */
 } QoeSerialReader;
 
 extern const char *qoe_serial_open(QoeSerialReader *r, const unsigned char *data,
 								   size_t len, QoeBuffer *b);
 extern bool qoe_serial_next(QoeSerialReader *r, QoeBuffer *b, size_t want);
+
+/*
+ * The same for the compact form only, without checking the events now (no
+ * ts range either): each is checked as a QoeMergeReader reads it, and
+ * reading stops at the first error.  Decoding large partial states takes
+ * one pass less.
+ */
+extern const char *qoe_serial_open_unchecked(QoeSerialReader *r,
+											 const unsigned char *data,
+											 size_t len, QoeBuffer *b);
+
+/*
+ * Merging canonical inputs a piece at a time, without building the merged
+ * buffer: the final step over large partial states.  An input is a
+ * canonical buffer (reader NULL), or a value opened with qoe_serial_open()
+ * (buf holds its keys and counters; the events are read from a copy of
+ * the reader, which is not moved; opened by qoe_serial_open or
+ * qoe_serial_open_unchecked).  qoe_merge_open() merges the key tables
+ * into out (freshly initialised) and adds up the counters there; each
+ * qoe_merge_next() then puts into piece the next merged events, keys
+ * mapped to out's ranks: at least want of them (or the rest), up to the end
+ * of a session key, false when none are left (or on an error, *err says
+ * which).  An event several inputs hold is kept once and counted in
+ * out->duplicate_events.  The pieces, one after the other, are the events
+ * qoe_buffer_merge_canonical_many() makes of the same inputs.
+ */
+#define QOE_MERGE_MAX 16
+
+typedef struct QoeMergeInput
+{
+	const QoeBuffer *buf;
+	const QoeSerialReader *reader;
+} QoeMergeInput;
+
+typedef struct QoeMergeReader
+{
+	int			k;
+	uint32_t	live;			/* inputs with a head event (bit i) */
+	QoeBuffer  *out;
+	const QoeEvent *events[QOE_MERGE_MAX];	/* a buffer input's events */
+	size_t		nevents[QOE_MERGE_MAX];
+	size_t		pos[QOE_MERGE_MAX];
+	QoeSerialReader reader[QOE_MERGE_MAX];	/* a value's reader */
+	uint32_t   *map[QOE_MERGE_MAX];	/* input key -> out's rank (NULL: no keys) */
+	QoeEvent	head[QOE_MERGE_MAX];	/* next event of each, key mapped */
+	size_t		total;			/* events of all the inputs */
+	bool		has_ts;			/* ts range of the events read so far */
+	int64_t		first_ts;
+	int64_t		last_ts;
+	const char *err;
+} QoeMergeReader;
+
+extern const char *qoe_merge_open(QoeMergeReader *r, const QoeMergeInput *in,
+								  int n, QoeBuffer *out);
+extern bool qoe_merge_next(QoeMergeReader *r, QoeBuffer *piece, size_t want,
+						   const char **err);
+extern void qoe_merge_close(QoeMergeReader *r);
 
 /* ---------------------------------------------------------------------
  * Compact event log (qoe_buffer.c)
@@ -595,6 +677,16 @@ typedef struct QoeSink
  */
 extern void qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m,
 					   const QoeSink *sink);
+
+/*
+ * qoe_replay over merged inputs, read piece_events events at a time into
+ * piece (see QoeMergeReader): the same metrics, bit for bit, as qoe_replay
+ * over the merged buffer, with one piece in memory.  NULL, or what was
+ * wrong with an input.
+ */
+extern const char *qoe_replay_merge(QoeMergeReader *mr, QoeBuffer *piece,
+									size_t piece_events, const QoeParams *p,
+									QoeMetrics *m, const QoeSink *sink);
 
 /* earliest and latest event of b; false when b holds no event */
 extern bool qoe_buffer_ts_range(const QoeBuffer *b, int64_t *first, int64_t *last);

@@ -59,7 +59,9 @@ extern void *qoe_pg_alloc_large(MemoryContext cxt, size_t size);
  *	   records up to qoe_agg.partial_log_limit, and as a canonical buffer
  *	   above;
  *	 - QOE_STATE_BUFFER: a QoeAggState, an event buffer and the allocator it
- *	   uses: rollup(), and large partial states once deserialized.
+ *	   uses: rollup(), and large partial states once deserialized (kept in
+ *	   their compact form until a step needs their events in a buffer; the
+ *	   final functions read them merged, a piece at a time).
  * Both live in one memory context: the aggregate context, or for a freshly
  * deserialized log state the context it was deserialized in (a deserialized
  * buffer state has a context of its own, own_cxt, for combine to adopt).  In a
@@ -78,6 +80,16 @@ typedef struct QoeAggState
 								 * qoe_agg_combine adopts the state whole */
 	QoeAllocator alloc;
 	QoeBuffer	buf;
+
+	/*
+	 * A deserialized partial state in the compact form: its bytes (header
+	 * and keys checked), and a reader at their first event; buf holds its
+	 * keys and counters, no events.  NULL once decoded into buf
+	 * (state_materialize).
+	 */
+	unsigned char *compact;
+	size_t		compact_len;
+	QoeSerialReader reader;
 
 	/*
 	 * Canonical partial states combined into this one but not yet merged
@@ -110,6 +122,13 @@ extern void qoe_pg_timeline_corrupt(const char *err) pg_attribute_noreturn();
  * in the current memory context.  Raises ERROR if it would be too large.
  */
 extern struct varlena *qoe_pg_timeline_from_buffer(QoeBuffer *b);
+
+/*
+ * The same from merged inputs (an opened QoeMergeReader), written a piece
+ * at a time: the value qoe_pg_timeline_from_buffer makes of the merged
+ * buffer, without building that buffer.
+ */
+extern struct varlena *qoe_pg_timeline_from_merge(QoeMergeReader *mr);
 
 /* ---------------------------------------------------------------------
  * qoe_accessors.c: metrics as SQL values

@@ -851,24 +851,24 @@ qoe_buffer_ts_range(const QoeBuffer *b, int64_t *first, int64_t *last)
 	return true;
 }
 
-void
-qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m, const QoeSink *sink)
+static void
+replay_begin(Replay *r, const QoeParams *p, QoeMetrics *m, const QoeSink *sink)
 {
-	Replay		r;
-	size_t		i;
-	const QoeEvent *ev;
-
-	qoe_buffer_canonicalize(b);
-
 	memset(m, 0, sizeof(*m));
-	memset(&r, 0, sizeof(r));
-	r.b = b;
-	r.p = p;
-	r.m = m;
-	r.sink = sink;
+	memset(r, 0, sizeof(*r));
+	r->p = p;
+	r->m = m;
+	r->sink = sink;
+}
 
-	ev = b->events;
-	i = 0;
+/* the sessions of b's events: canonical, whole session keys */
+static void
+replay_events(Replay *r, QoeBuffer *b)
+{
+	const QoeEvent *ev = b->events;
+	size_t		i = 0;
+
+	r->b = b;
 	while (i < b->nevents)
 	{
 		size_t		end = i;
@@ -878,26 +878,66 @@ qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m, const QoeSink *sink)
 		while (end < b->nevents && ev[end].key == ev[i].key)
 			end++;
 		while (i < end)
-			i = replay_session(&r, i, end, ++session_no);
+			i = replay_session(r, i, end, ++session_no);
 	}
+}
 
+/* the group's totals into m; the counters are those of totals */
+static void
+replay_end(Replay *r, const QoeBuffer *totals, const QoeAllocator *a)
+{
+	QoeMetrics *m = r->m;
+
+	m->play_time = acc_to_s(r->t.play_us);
+	m->starting_time = acc_to_s(r->t.starting_us);
+	m->paused_time = acc_to_s(r->t.paused_us);
+	m->buffer_time = acc_to_s(r->t.buffer_us);
+	m->seek_time = acc_to_s(r->t.seek_us);
+	m->ad_time = acc_to_s(r->t.ad_us);
+	m->rebuffer_time = acc_to_s(r->t.rebuffer_us);
+	m->startup_time_sum = acc_to_s(r->t.startup_us);
+
+	m->duplicate_events = (int64_t) totals->duplicate_events;
+	m->unknown_events = (int64_t) totals->unknown_events;
+	m->invalid_events = (int64_t) totals->invalid_events;
+
+	if (r->ranges)
+		a->free(a->ctx, r->ranges);
+}
+
+void
+qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m, const QoeSink *sink)
+{
+	Replay		r;
+
+	qoe_buffer_canonicalize(b);
+	replay_begin(&r, p, m, sink);
+	replay_events(&r, b);
 	m->has_ts = qoe_buffer_ts_range(b, &m->first_ts, &m->last_ts);
+	replay_end(&r, b, b->alloc);
+}
 
-	m->play_time = acc_to_s(r.t.play_us);
-	m->starting_time = acc_to_s(r.t.starting_us);
-	m->paused_time = acc_to_s(r.t.paused_us);
-	m->buffer_time = acc_to_s(r.t.buffer_us);
-	m->seek_time = acc_to_s(r.t.seek_us);
-	m->ad_time = acc_to_s(r.t.ad_us);
-	m->rebuffer_time = acc_to_s(r.t.rebuffer_us);
-	m->startup_time_sum = acc_to_s(r.t.startup_us);
+/*
+ * The same over merged inputs read a piece at a time: the pieces follow one
+ * another in canonical order and hold whole session keys, so every session
+ * is replayed as over the merged buffer, in the same order, and the
+ * accumulators (kept across pieces) give the same figures bit for bit.
+ */
+const char *
+qoe_replay_merge(QoeMergeReader *mr, QoeBuffer *piece, size_t piece_events,
+				 const QoeParams *p, QoeMetrics *m, const QoeSink *sink)
+{
+	Replay		r;
+	const char *err = NULL;
 
-	m->duplicate_events = (int64_t) b->duplicate_events;
-	m->unknown_events = (int64_t) b->unknown_events;
-	m->invalid_events = (int64_t) b->invalid_events;
-
-	if (r.ranges)
-		b->alloc->free(b->alloc->ctx, r.ranges);
+	replay_begin(&r, p, m, sink);
+	while (qoe_merge_next(mr, piece, piece_events, &err))
+		replay_events(&r, piece);
+	m->has_ts = mr->has_ts;
+	m->first_ts = mr->first_ts;
+	m->last_ts = mr->last_ts;
+	replay_end(&r, mr->out, piece->alloc);
+	return err;
 }
 
 /* ---------------------------------------------------------------------

@@ -104,6 +104,39 @@ qoe_pg_timeline_from_buffer(QoeBuffer *b)
 	return result;
 }
 
+/* pieces of the merged events written at a time */
+#define MERGE_PIECE_EVENTS 65536
+
+struct varlena *
+qoe_pg_timeline_from_merge(QoeMergeReader *mr)
+{
+	size_t		bound,
+				size;
+	struct varlena *result;
+	QoeCompactWriter w;
+	QoeBuffer	piece;
+	const char *err = NULL;
+
+	bound = qoe_compact_bound(mr->out, mr->total);
+	if (bound > MaxAllocHugeSize - VARHDRSZ)
+		timeline_too_large(bound);
+	result = (struct varlena *) qoe_pg_alloc_large(CurrentMemoryContext, bound + VARHDRSZ);
+	qoe_buffer_init(&piece, mr->out->alloc);
+	qoe_compact_begin(&w, mr->out, (unsigned char *) VARDATA(result));
+	while (qoe_merge_next(mr, &piece, MERGE_PIECE_EVENTS, &err))
+		qoe_compact_put(&w, &piece);
+	qoe_buffer_free(&piece);
+	if (err != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid qoe_agg aggregate state: %s", err)));
+	size = qoe_compact_end(&w, mr->out);
+	if (size > MaxAllocSize - VARHDRSZ)
+		timeline_too_large(size);
+	SET_VARSIZE(result, size + VARHDRSZ);
+	return result;
+}
+
 Datum
 qoe_timeline_in(PG_FUNCTION_ARGS)
 {

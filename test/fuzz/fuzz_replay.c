@@ -6,7 +6,11 @@
  * The first input byte picks a mode:
  *	  byte % 16 == 0	the rest is fed to qoe_buffer_deserialize (both modes);
  *	  byte % 16 == 1	the rest is fed to qoe_buffer_from_text;
- *	  byte % 16 == 14	"QCB1" and the rest: as for 0 (the compact form);
+ *	  byte % 16 == 14	"QCB1" and the rest: as for 0 (the compact form),
+ *						and opened with qoe_serial_open_unchecked and
+ *						merged (alone and with another input): refused as
+ *						qoe_buffer_deserialize refuses it, or read as
+ *						exactly its buffer;
  *	  byte % 16 == 15	the rest is read as the records of a compact log
  *						(qoe_log_records_to_buffer, qoe_log_append_records);
  *	  otherwise			the rest is decoded into rows (below), the way the
@@ -47,6 +51,14 @@
  *	  - the same rows shuffled, split in two buffers and merged give
  *		identical metrics and an identical serialized timeline; every row
  *		added twice gives identical metrics with duplicates counted;
+ *	  - the rows split in 1-4 canonical parts (some rows in two), given as
+ *		buffers or values (compact or 32-byte form, opened checked or
+ *		unchecked) and merged a piece at a time (QoeMergeReader, a piece
+ *		size from the input): pieces of whole keys, at least the size
+ *		asked for but the last; together exactly the buffer
+ *		qoe_buffer_merge_canonical_many makes (events, keys, counters, ts
+ *		range), the same compact bytes through QoeCompactWriter, and
+ *		qoe_replay_merge gives qoe_replay's metrics of it;
  *	  - serialize -> deserialize (canonical) -> replay gives identical
  *		metrics; to_text -> from_text -> to_text is byte-identical; the
  *		compact form reads back as the same buffer; whatever the compact
@@ -794,6 +806,254 @@ replay_all(QoeBuffer *b, QoeMetrics *ms)
 }
 
 /* ---------------------------------------------------------------------
+ * Merging a piece at a time (QoeMergeReader)
+ * ---------------------------------------------------------------------
+ */
+
+/* a merge read to the end: out's keys and counters, the pieces' events */
+typedef struct MergeRead
+{
+	const char *err;
+	QoeBuffer	out;
+	QoeEvent   *ev;
+	size_t		nev;
+	size_t		total;			/* the reader's r.total */
+	bool		has_ts;
+	int64_t		first_ts;
+	int64_t		last_ts;
+	unsigned char *compact;		/* the pieces through QoeCompactWriter */
+	size_t		clen;
+} MergeRead;
+
+/*
+ * Read the merge of in[0 .. k-1] to the end, want events a piece,
+ * checking each piece: all but the last hold want events or more (one for
+ * want 0), each starts a key of its own and ends at the first key
+ * boundary from its want-th event on.  Without an error the pieces are
+ * also written with QoeCompactWriter (into qoe_compact_bound bytes).
+ */
+static void
+merge_read(MergeRead *mr, const QoeMergeInput *in, int k, size_t want)
+{
+	QoeMergeReader r;
+	QoeBuffer	piece;
+	QoeCompactWriter w;
+	size_t		cap = 0,
+				npieces = 0,
+				min = want > 0 ? want : 1,
+				bound = 0;
+	bool		short_seen = false;
+	const char *err;
+
+	memset(mr, 0, sizeof(*mr));
+	qoe_buffer_init(&mr->out, &qoe_malloc_allocator);
+	qoe_buffer_init(&piece, &qoe_malloc_allocator);
+	err = qoe_merge_open(&r, in, k, &mr->out);
+	if (err == NULL)
+	{
+		mr->total = r.total;
+		bound = qoe_compact_bound(&mr->out, r.total);
+		mr->compact = malloc(bound);
+		if (!mr->compact)
+			abort();
+		qoe_compact_begin(&w, &mr->out, mr->compact);
+		while (qoe_merge_next(&r, &piece, want, &err))
+		{
+			CHECK(err == NULL && piece.nevents > 0 && !short_seen);
+			if (piece.nevents < min)
+				short_seen = true;
+			if (npieces > 0)
+				CHECK(piece.events[0].key != mr->ev[mr->nev - 1].key);
+			for (size_t i = min; i < piece.nevents; i++)
+				CHECK(piece.events[i].key == piece.events[min - 1].key);
+			if (mr->nev + piece.nevents > cap)
+			{
+				cap = 2 * (mr->nev + piece.nevents);
+				mr->ev = realloc(mr->ev, cap * sizeof(QoeEvent));
+				if (!mr->ev)
+					abort();
+			}
+			memcpy(mr->ev + mr->nev, piece.events, piece.nevents * sizeof(QoeEvent));
+			mr->nev += piece.nevents;
+			npieces++;
+			qoe_compact_put(&w, &piece);
+		}
+		if (err == NULL)
+		{
+			/* the end stays the end */
+			CHECK(!qoe_merge_next(&r, &piece, want, &err) && err == NULL);
+			mr->clen = qoe_compact_end(&w, &mr->out);
+			CHECK(mr->clen <= bound);
+		}
+		mr->has_ts = r.has_ts;
+		mr->first_ts = r.first_ts;
+		mr->last_ts = r.last_ts;
+	}
+	mr->err = err;
+	qoe_merge_close(&r);
+	qoe_buffer_free(&piece);
+}
+
+static void
+merge_read_free(MergeRead *mr)
+{
+	qoe_buffer_free(&mr->out);
+	free(mr->ev);
+	free(mr->compact);
+}
+
+/*
+ * A merge read without an error gave exactly ref (canonical): its events,
+ * keys and counters, its ts range, and its compact bytes.
+ */
+static void
+check_merge_read(const MergeRead *mr, QoeBuffer *ref)
+{
+	int64_t		first = 0,
+				last = 0;
+	bool		has_ts = qoe_buffer_ts_range(ref, &first, &last);
+	size_t		clen;
+	unsigned char *c;
+
+	CHECK(mr->err == NULL);
+	CHECK(mr->nev == ref->nevents);
+	CHECK(mr->nev == 0 || memcmp(mr->ev, ref->events, mr->nev * sizeof(QoeEvent)) == 0);
+	CHECK(mr->out.nkeys == ref->nkeys);
+	for (uint32_t k = 0; k < ref->nkeys; k++)
+	{
+		size_t		l1,
+					l2;
+		const char *k1 = qoe_buffer_key(&mr->out, k, &l1);
+		const char *k2 = qoe_buffer_key(ref, k, &l2);
+
+		CHECK(l1 == l2 && (l1 == 0 || memcmp(k1, k2, l1) == 0));
+	}
+	CHECK(mr->out.invalid_events == ref->invalid_events);
+	CHECK(mr->out.unknown_events == ref->unknown_events);
+	CHECK(mr->out.duplicate_events == ref->duplicate_events);
+	CHECK(mr->has_ts == has_ts);
+	if (has_ts)
+		CHECK(mr->first_ts == first && mr->last_ts == last);
+	c = malloc(qoe_buffer_compact_bound(ref));
+	if (!c)
+		abort();
+	clen = qoe_buffer_compact_serialize(ref, c);
+	CHECK(mr->clen == clen && memcmp(mr->compact, c, clen) == 0);
+	free(c);
+}
+
+/* qoe_replay_merge of in[0 .. k-1], want events a piece */
+static const char *
+replay_merged(const QoeMergeInput *in, int k, size_t want, const QoeParams *p,
+			  QoeMetrics *m)
+{
+	QoeMergeReader r;
+	QoeBuffer	out,
+				piece;
+	const char *err;
+
+	qoe_buffer_init(&out, &qoe_malloc_allocator);
+	qoe_buffer_init(&piece, &qoe_malloc_allocator);
+	err = qoe_merge_open(&r, in, k, &out);
+	if (err == NULL)
+		err = qoe_replay_merge(&r, &piece, want, p, m, NULL);
+	qoe_merge_close(&r);
+	qoe_buffer_free(&out);
+	qoe_buffer_free(&piece);
+	return err;
+}
+
+/*
+ * Raw bytes opened with qoe_serial_open_unchecked and merged, alone and
+ * with another input: refused as qoe_buffer_deserialize refuses them
+ * (alone: with the same message), or read as exactly its buffer (merged
+ * as qoe_buffer_merge_canonical_many merges it), replayed to the same
+ * metrics.
+ */
+static void
+fuzz_unchecked(const unsigned char *data, size_t size)
+{
+	QoeBuffer	d,
+				keys,
+				other;
+	QoeSerialReader rd;
+	const char *derr,
+			   *oerr;
+	size_t		want = size % 9;
+
+	qoe_buffer_init(&d, &qoe_malloc_allocator);
+	qoe_buffer_init(&keys, &qoe_malloc_allocator);
+	derr = qoe_buffer_deserialize(&d, data, size, true);
+	oerr = qoe_serial_open_unchecked(&rd, data, size, &keys);
+	if (oerr != NULL)
+		CHECK(derr != NULL);
+	else
+	{
+		QoeMergeInput in[2];
+		MergeRead	mr;
+
+		/* another input: two keys and the NULL key */
+		qoe_buffer_init(&other, &qoe_malloc_allocator);
+		qoe_buffer_add(&other, false, 0, QOE_PLAY, false, 0, true, 0, NULL, 0);
+		qoe_buffer_add(&other, false, 1000000, QOE_PAUSE, false, 1, true, 0, "a", 1);
+		qoe_buffer_add(&other, false, 2000000, QOE_BITRATE, true, 0, false, 5e5, "b", 1);
+		qoe_buffer_canonicalize(&other);
+
+		in[0].buf = &keys;
+		in[0].reader = &rd;
+		merge_read(&mr, in, 1, want);
+		if (mr.err != NULL)
+		{
+			if (derr == NULL || strcmp(mr.err, derr) != 0)
+				fprintf(stderr, "merge: %s, deserialize: %s\n", mr.err,
+						derr ? derr : "(null)");
+			CHECK(derr != NULL && strcmp(mr.err, derr) == 0);
+		}
+		else
+		{
+			QoeMetrics	m1,
+						m2;
+
+			CHECK(derr == NULL);
+			check_merge_read(&mr, &d);
+			CHECK(replay_merged(in, 1, want, param_set(0), &m1) == NULL);
+			qoe_replay(&d, param_set(0), &m2, NULL);
+			check_same_metrics(&m2, &m1, true);
+		}
+		merge_read_free(&mr);
+
+		for (int order = 0; order < 2; order++)
+		{
+			QoeMergeInput pair[2];
+
+			in[1].buf = &other;
+			in[1].reader = NULL;
+			pair[0] = in[order];
+			pair[1] = in[1 - order];
+			merge_read(&mr, pair, 2, want + 1);
+			if (mr.err != NULL)
+				CHECK(derr != NULL);
+			else
+			{
+				QoeBuffer	ref;
+				const QoeBuffer *second = order == 0 ? &other : &d;
+
+				CHECK(derr == NULL);
+				qoe_buffer_init(&ref, &qoe_malloc_allocator);
+				qoe_buffer_merge(&ref, order == 0 ? &d : &other);
+				qoe_buffer_merge_canonical_many(&ref, &second, 1);
+				check_merge_read(&mr, &ref);
+				qoe_buffer_free(&ref);
+			}
+			merge_read_free(&mr);
+		}
+		qoe_buffer_free(&other);
+	}
+	qoe_buffer_free(&d);
+	qoe_buffer_free(&keys);
+}
+
+/* ---------------------------------------------------------------------
  * Raw modes: the loaders must reject garbage cleanly
  * ---------------------------------------------------------------------
  */
@@ -858,6 +1118,8 @@ fuzz_compact(const uint8_t *data, size_t size)
 		memcpy(in + 4, data, size);
 	/* both readers, the same way as the other form */
 	fuzz_binary(in, size + 4);
+	/* opened unchecked and merged: refused, or read as the same buffer */
+	fuzz_unchecked(in, size + 4);
 
 	/* what the compact reader accepts is canonical by the 32-byte form's checks */
 	qoe_buffer_init(&b, &qoe_malloc_allocator);
@@ -1126,6 +1388,126 @@ rng_next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/*
+ * M: the rows in 1-4 canonical parts (one row in eight in two of them),
+ * each given as the buffer or as a value (compact or 32-byte form, opened
+ * checked or unchecked), merged a piece at a time with a fuzz-chosen
+ * piece size: exactly the buffer qoe_buffer_merge_canonical_many makes of
+ * the parts (events, keys, counters, ts range, compact bytes), whose
+ * events are A's; qoe_replay_merge gives qoe_replay's metrics of it.
+ */
+static void
+check_merge_parts(const Row *rows, size_t n, uint64_t *seed, const QoeBuffer *a,
+				  const QoeMetrics *ma)
+{
+	int			k = 1 + (int) (rng_next(seed) % 4);
+	uint64_t	mode = rng_next(seed);
+	size_t		want;
+	QoeBuffer	parts[4],
+				keys[4],
+				ref;
+	const QoeBuffer *rest[3];
+	QoeSerialReader rd[4];
+	QoeMergeInput in[4];
+	unsigned char *bytes[4] = {NULL};
+	MergeRead	mr;
+
+	switch (mode % 4)
+	{
+		case 0:
+			want = 0;
+			break;
+		case 1:
+			want = 1;
+			break;
+		case 2:
+			want = SIZE_MAX;
+			break;
+		default:
+			want = 2 + (size_t) (mode >> 2) % 40;
+			break;
+	}
+	for (int i = 0; i < k; i++)
+		qoe_buffer_init(&parts[i], &qoe_malloc_allocator);
+	for (size_t i = 0; i < n; i++)
+	{
+		uint64_t	r = rng_next(seed);
+		int			p = (int) (r % (uint64_t) k);
+
+		add_row(&parts[p], &rows[i]);
+		if (k > 1 && (r >> 8) % 8 == 0)
+			add_row(&parts[(p + 1) % k], &rows[i]);
+	}
+	for (int i = 0; i < k; i++)
+	{
+		qoe_buffer_canonicalize(&parts[i]);
+		if (i > 0)
+			rest[i - 1] = &parts[i];
+	}
+	qoe_buffer_init(&ref, &qoe_malloc_allocator);
+	qoe_buffer_merge(&ref, &parts[0]);
+	qoe_buffer_merge_canonical_many(&ref, rest, k - 1);
+	CHECK(ref.canonical && ref.nevents == a->nevents && ref.nkeys == a->nkeys &&
+		  (a->nevents == 0 ||
+		   memcmp(ref.events, a->events, a->nevents * sizeof(QoeEvent)) == 0));
+
+	/* the inputs: forms chosen by the fuzz input */
+	for (int i = 0; i < k; i++)
+	{
+		int			form = (int) ((mode >> (8 + 2 * i)) % 4);
+		size_t		len;
+		const char *err;
+
+		qoe_buffer_init(&keys[i], &qoe_malloc_allocator);
+		in[i].buf = &parts[i];
+		in[i].reader = NULL;
+		if (form == 0)
+			continue;
+		if (form == 3)
+			bytes[i] = serialize(&parts[i], &len);
+		else
+		{
+			bytes[i] = malloc(qoe_buffer_compact_bound(&parts[i]));
+			if (!bytes[i])
+				abort();
+			len = qoe_buffer_compact_serialize(&parts[i], bytes[i]);
+		}
+		if (form == 2)
+			err = qoe_serial_open_unchecked(&rd[i], bytes[i], len, &keys[i]);
+		else
+			err = qoe_serial_open(&rd[i], bytes[i], len, &keys[i]);
+		CHECK(err == NULL);
+		in[i].buf = &keys[i];
+		in[i].reader = &rd[i];
+	}
+
+	merge_read(&mr, in, k, want);
+	check_merge_read(&mr, &ref);
+	merge_read_free(&mr);
+
+	/* replayed a piece at a time: the same metrics as the merged buffer */
+	for (int p = 0; p < NPARAMS; p++)
+	{
+		QoeMetrics	mref,
+					mm;
+
+		cur_param = p;
+		qoe_replay(&ref, param_set(p), &mref, NULL);
+		check_same_metrics(&ma[p], &mref, false);
+		CHECK(replay_merged(in, k, want, param_set(p), &mm) == NULL);
+		check_same_metrics(&mref, &mm, true);
+	}
+	cur_param = -1;
+
+	for (int i = 0; i < k; i++)
+	{
+		qoe_buffer_free(&parts[i]);
+		qoe_buffer_free(&keys[i]);
+		free(bytes[i]);
+	}
+	qoe_buffer_free(&ref);
+}
+
 static void
 fuzz_rows(const uint8_t *data, size_t size)
 {
@@ -1315,6 +1697,9 @@ fuzz_rows(const uint8_t *data, size_t size)
 	free(bina);
 	free(binb);
 	qoe_buffer_free(&b1);
+
+	/* M: parts merged a piece at a time */
+	check_merge_parts(rows, n, &seed, &a, ma);
 
 	/* D: every row twice, shuffled (at-least-once delivery) */
 	for (size_t i = 0; i < 2 * n; i++)

@@ -550,6 +550,681 @@ test_merge_canonical_many(void)
 	}
 }
 
+/* ---------------------------------------------------------------------
+ * Merging a piece at a time (QoeMergeReader)
+ * ---------------------------------------------------------------------
+ */
+
+/* how a merge input is given */
+enum
+{
+	FORM_BUFFER,				/* the canonical buffer itself */
+	FORM_COMPACT,				/* compact bytes, qoe_serial_open */
+	FORM_UNCHECKED,				/* compact bytes, qoe_serial_open_unchecked */
+	FORM_TIMELINE,				/* the 32-byte form, qoe_serial_open */
+	NFORMS
+};
+
+static const char *const form_names[NFORMS] = {
+	"buffer", "compact", "compact unchecked", "32-byte form"
+};
+
+/* one merge input in one form: the bytes, the reader and its keys */
+typedef struct MergeSrc
+{
+	unsigned char *bytes;
+	size_t		len;
+	QoeBuffer	keys;			/* the reader's keys and counters */
+	QoeSerialReader reader;
+} MergeSrc;
+
+/* b (canonical) in the compact form (malloc'd) */
+static unsigned char *
+compact_bytes(QoeBuffer *b, size_t *len)
+{
+	size_t		bound = qoe_buffer_compact_bound(b);
+	unsigned char *out = malloc(bound);
+
+	*len = qoe_buffer_compact_serialize(b, out);
+	if (*len > bound)
+	{
+		printf("# wrote %zu bytes, bound %zu\n", *len, bound);
+		abort();
+	}
+	return out;
+}
+
+/* b as a merge input of the given form; NULL, or what opening said */
+static const char *
+merge_src_open(MergeSrc *s, QoeBuffer *b, int form, QoeMergeInput *in)
+{
+	const char *err = NULL;
+
+	memset(s, 0, sizeof(*s));
+	qoe_buffer_init(&s->keys, A);
+	in->buf = b;
+	in->reader = NULL;
+	if (form == FORM_BUFFER)
+		return NULL;
+	if (form == FORM_TIMELINE)
+		s->bytes = serialize(b, &s->len);
+	else
+		s->bytes = compact_bytes(b, &s->len);
+	if (form == FORM_UNCHECKED)
+		err = qoe_serial_open_unchecked(&s->reader, s->bytes, s->len, &s->keys);
+	else
+		err = qoe_serial_open(&s->reader, s->bytes, s->len, &s->keys);
+	in->buf = &s->keys;
+	in->reader = &s->reader;
+	return err;
+}
+
+static void
+merge_src_close(MergeSrc *s)
+{
+	qoe_buffer_free(&s->keys);
+	free(s->bytes);
+	s->bytes = NULL;
+}
+
+/* what reading a merge to the end gave */
+typedef struct MergeRun
+{
+	const char *err;			/* of qoe_merge_open or qoe_merge_next */
+	QoeBuffer	got;			/* out's keys and counters, the pieces' events */
+	size_t		total;			/* r.total */
+	size_t		npieces;
+	bool		pieces_ok;		/* every piece as qoe_merge_next promises */
+	bool		has_ts;			/* r.has_ts, first_ts, last_ts at the end */
+	int64_t		first_ts;
+	int64_t		last_ts;
+	unsigned char *compact;		/* the pieces through QoeCompactWriter */
+	size_t		clen;
+	size_t		bound;			/* qoe_compact_bound(out, r.total) */
+} MergeRun;
+
+/*
+ * Read the merge of in[0 .. n-1] to the end, want events a piece.  Each
+ * piece but the last must hold at least want events (at least one for
+ * want 0), a piece must start a key of its own, and end at the first key
+ * boundary from its want-th event on; once the end is reached, it stays
+ * there.  The pieces are also written with QoeCompactWriter into a buffer
+ * of qoe_compact_bound(out, r.total) bytes.
+ */
+static void
+run_merge(MergeRun *run, const QoeMergeInput *in, int n, size_t want)
+{
+	QoeMergeReader r;
+	QoeBuffer	out,
+				piece;
+	QoeCompactWriter w;
+	QoeEvent   *ev = NULL;
+	size_t		nev = 0,
+				cap = 0;
+	size_t		min = want > 0 ? want : 1;
+	bool		short_seen = false;
+	uint32_t	lastkey = 0;
+	const char *err;
+
+	memset(run, 0, sizeof(*run));
+	run->pieces_ok = true;
+	qoe_buffer_init(&out, A);
+	qoe_buffer_init(&piece, A);
+	err = qoe_merge_open(&r, in, n, &out);
+	if (err == NULL)
+	{
+		run->total = r.total;
+		run->bound = qoe_compact_bound(&out, r.total);
+		run->compact = malloc(run->bound);
+		qoe_compact_begin(&w, &out, run->compact);
+		while (qoe_merge_next(&r, &piece, want, &err))
+		{
+			size_t		i;
+
+			if (piece.nevents == 0 || short_seen ||
+				(run->npieces > 0 && piece.events[0].key == lastkey))
+				run->pieces_ok = false;
+			if (piece.nevents < min)
+				short_seen = true;	/* only the last piece may be short */
+			for (i = min; i < piece.nevents; i++)
+				if (piece.events[i].key != piece.events[min - 1].key)
+					run->pieces_ok = false;
+			if (nev + piece.nevents > cap)
+			{
+				cap = 2 * (nev + piece.nevents);
+				ev = realloc(ev, cap * sizeof(QoeEvent));
+			}
+			if (piece.nevents > 0)
+			{
+				memcpy(ev + nev, piece.events, piece.nevents * sizeof(QoeEvent));
+				lastkey = piece.events[piece.nevents - 1].key;
+			}
+			nev += piece.nevents;
+			run->npieces++;
+			qoe_compact_put(&w, &piece);
+		}
+		if (err == NULL)
+		{
+			/* the end stays the end */
+			if (qoe_merge_next(&r, &piece, want, &err) || err != NULL ||
+				piece.nevents != 0)
+				run->pieces_ok = false;
+			run->clen = qoe_compact_end(&w, &out);
+		}
+		run->has_ts = r.has_ts;
+		run->first_ts = r.first_ts;
+		run->last_ts = r.last_ts;
+	}
+	run->err = err;
+	qoe_merge_close(&r);
+	qoe_buffer_free(&piece);
+
+	/* out keeps the keys and counters; the events are the pieces' */
+	run->got = out;
+	run->got.events = ev;
+	run->got.nevents = nev;
+	run->got.evcap = cap;
+	run->got.canonical = true;
+}
+
+static void
+merge_run_free(MergeRun *run)
+{
+	qoe_buffer_free(&run->got);
+	free(run->compact);
+	run->compact = NULL;
+}
+
+/* the same bytes in the compact form as b (canonical) */
+static bool
+same_compact(const MergeRun *run, QoeBuffer *b)
+{
+	size_t		len;
+	unsigned char *c = compact_bytes(b, &len);
+	bool		same = run->clen == len && run->clen <= run->bound &&
+		memcmp(run->compact, c, len) == 0;
+
+	free(c);
+	return same;
+}
+
+/* qoe_merge_open's reference: a copy of in[0], then the others at once */
+static void
+merge_reference(QoeBuffer *ref, QoeBuffer *const *src, int n)
+{
+	const QoeBuffer **rest = malloc(sizeof(QoeBuffer *) * (size_t) (n > 1 ? n - 1 : 1));
+	int			i;
+
+	for (i = 1; i < n; i++)
+		rest[i - 1] = src[i];
+	copy_buffer(ref, src[0]);
+	qoe_buffer_canonicalize(ref);
+	qoe_buffer_merge_canonical_many(ref, rest, n - 1);
+	free(rest);
+}
+
+/* add ev (of buffer from) to b as a row */
+static void
+add_event_of(QoeBuffer *b, const QoeBuffer *from, const QoeEvent *ev)
+{
+	size_t		kl = 0;
+	const char *kp = ev->key == QOE_NO_KEY ? NULL : qoe_buffer_key(from, ev->key, &kl);
+
+	qoe_buffer_add(b, false, ev->ts, ev->kind,
+				   !(ev->flags & QOE_EV_HAS_POS), ev->position,
+				   !(ev->flags & QOE_EV_HAS_VALUE), ev->value, kp, kl);
+}
+
+/*
+ * n canonical inputs for a merge: mostly random events over shared keys
+ * and the NULL key, some without keys, input empty (if >= 0) without
+ * events (counters only); every 5th event of a base in all of them (a
+ * duplicate for each further copy), every 3rd in every other one.
+ */
+static QoeBuffer *
+merge_inputs(int n, int empty)
+{
+	QoeBuffer  *src = malloc(sizeof(QoeBuffer) * (size_t) n);
+	QoeBuffer	base;
+	int			i;
+
+	qoe_buffer_init(&base, A);
+	random_buffer(&base, 600, 12, 100 * SEC, 5);
+	for (i = 0; i < n; i++)
+	{
+		bool		nokeys = i % 3 == 1;
+		char		own[32];
+
+		qoe_buffer_init(&src[i], A);
+		if (i == empty)
+		{
+			src[i].invalid_events = 3;
+			src[i].unknown_events = 1;
+			continue;
+		}
+		random_buffer(&src[i], 150 + 40 * (size_t) i, nokeys ? 0 : 10 + i,
+					  100 * SEC, 4);
+		for (size_t e = 0; e < base.nevents; e++)
+		{
+			const QoeEvent *ev = &base.events[e];
+
+			if (nokeys && ev->key != QOE_NO_KEY)
+				continue;
+			if (e % 5 == 0 || (i % 2 == 0 && e % 3 == 0))
+				add_event_of(&src[i], &base, ev);
+		}
+		/* a key no other input has; the empty key, keys of high bytes */
+		if (!nokeys)
+		{
+			snprintf(own, sizeof(own), "own-%d", i);
+			add(&src[i], T0 + i, QOE_PLAY, 1, NAN, own);
+			if (i % 2 == 0)
+				add(&src[i], T0 + 7, QOE_PAUSE, 2, NAN, "");
+			add(&src[i], T0 + i % 3, QOE_SEEK, 3, NAN, i % 3 ? "\xff\x01" : "k1\xff");
+		}
+		/* rows counted, not kept */
+		qoe_buffer_add(&src[i], true, 0, QOE_PLAY, true, 0, true, 0, NULL, 0);
+		qoe_buffer_add(&src[i], false, T0, QOE_KIND_UNKNOWN, true, 0, true, 0, "x", 1);
+		qoe_buffer_canonicalize(&src[i]);
+	}
+	/* a counter near its cap: the sum saturates (the same either way) */
+	if (n == 3)
+		src[0].duplicate_events = (uint64_t) INT64_MAX - 2;
+	qoe_buffer_free(&base);
+	return src;
+}
+
+/*
+ * qoe_merge_open/qoe_merge_next over 1-16 inputs in every mix of forms,
+ * pieces of several sizes: the pieces, one after the other, with out's
+ * keys and counters, are byte for byte the buffer
+ * qoe_buffer_merge_canonical_many makes; the reader's ts range is the
+ * buffer's; written with QoeCompactWriter they are the bytes
+ * qoe_buffer_compact_serialize writes of it.
+ */
+static void
+test_merge_reader(void)
+{
+	static const int counts[] = {1, 2, 3, 6, 16};
+	static const int empties[] = {-1, -1, 2, 0, 8};
+	static const size_t wants[] = {0, 1, 7, 1000, SIZE_MAX};
+
+	unit_rng_state = 20251201;
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+	{
+		int			n = counts[c];
+		QoeBuffer  *src = merge_inputs(n, empties[c]);
+		QoeBuffer **ptr = malloc(sizeof(QoeBuffer *) * (size_t) n);
+		QoeBuffer	ref;
+		size_t		nin = 0;
+		int64_t		first = 0,
+					last = 0;
+		bool		has_ts;
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			ptr[i] = &src[i];
+			nin += src[i].nevents;
+		}
+		merge_reference(&ref, ptr, n);
+		has_ts = qoe_buffer_ts_range(&ref, &first, &last);
+		CHECK(ref_is_canonical(&ref));
+		/* events several inputs hold are dropped */
+		if (n > 1)
+			CHECK(ref.nevents < nin && ref.nkeys > 0);
+		printf("# %d inputs: %zu events merged into %zu, %u keys, counters %llu/%llu/%llu\n",
+			   n, nin, ref.nevents, ref.nkeys,
+			   (unsigned long long) ref.invalid_events,
+			   (unsigned long long) ref.unknown_events,
+			   (unsigned long long) ref.duplicate_events);
+
+		for (int rot = 0; rot < NFORMS; rot++)
+		{
+			MergeSrc   *ms = malloc(sizeof(MergeSrc) * (size_t) n);
+			QoeMergeInput *in = malloc(sizeof(QoeMergeInput) * (size_t) n);
+			bool		opened = true;
+
+			for (i = 0; i < n; i++)
+				if (merge_src_open(&ms[i], &src[i], (i + rot) % NFORMS, &in[i]) != NULL)
+					opened = false;
+			CHECK(opened);
+
+			/* the same readers for every piece size: they are not moved */
+			for (size_t wi = 0; wi < sizeof(wants) / sizeof(wants[0]); wi++)
+			{
+				MergeRun	run;
+				char		what[160];
+				bool		ok;
+
+				run_merge(&run, in, n, wants[wi]);
+				if (wants[wi] == SIZE_MAX)
+					snprintf(what, sizeof(what),
+							 "merge of %d inputs (first %s), one piece: no error",
+							 n, form_names[rot]);
+				else
+					snprintf(what, sizeof(what),
+							 "merge of %d inputs (first %s), pieces of %zu: no error, whole keys",
+							 n, form_names[rot], wants[wi]);
+				ok = run.err == NULL && run.pieces_ok && run.total == nin &&
+					(wants[wi] != SIZE_MAX || run.npieces == (ref.nevents > 0 ? 1u : 0u));
+				unit_report(ok, __FILE__, __LINE__, what);
+				if (!ok)
+					printf("#   err %s, pieces_ok %d, total %zu of %zu, %zu pieces\n",
+						   run.err ? run.err : "(null)", run.pieces_ok,
+						   run.total, nin, run.npieces);
+				ok = same_bytes(&run.got, &ref) &&
+					run.got.duplicate_events == ref.duplicate_events &&
+					run.got.invalid_events == ref.invalid_events &&
+					run.got.unknown_events == ref.unknown_events;
+				unit_report(ok, __FILE__, __LINE__,
+							"pieces with out's keys and counters: the merged buffer, byte for byte");
+				if (!ok)
+					printf("#   %zu events (want %zu), %u keys (want %u), duplicates %llu (want %llu)\n",
+						   run.got.nevents, ref.nevents, run.got.nkeys, ref.nkeys,
+						   (unsigned long long) run.got.duplicate_events,
+						   (unsigned long long) ref.duplicate_events);
+				unit_report(run.has_ts == has_ts &&
+							(!has_ts || (run.first_ts == first && run.last_ts == last)),
+							__FILE__, __LINE__, "the reader's ts range is the buffer's");
+				unit_report(run.err == NULL && same_compact(&run, &ref),
+							__FILE__, __LINE__,
+							"pieces through QoeCompactWriter: the compact bytes of the buffer");
+				merge_run_free(&run);
+			}
+			for (i = 0; i < n; i++)
+				merge_src_close(&ms[i]);
+			free(ms);
+			free(in);
+		}
+		for (i = 0; i < n; i++)
+			qoe_buffer_free(&src[i]);
+		free(src);
+		free(ptr);
+		qoe_buffer_free(&ref);
+	}
+
+	/* no inputs: nothing to read; more than QOE_MERGE_MAX: refused */
+	{
+		QoeMergeReader r;
+		QoeBuffer	out,
+					piece;
+		QoeMergeInput in[QOE_MERGE_MAX + 1];
+		QoeBuffer	e;
+		const char *err = "unset";
+
+		qoe_buffer_init(&out, A);
+		qoe_buffer_init(&piece, A);
+		CHECK(qoe_merge_open(&r, NULL, 0, &out) == NULL);
+		CHECK(!qoe_merge_next(&r, &piece, 10, &err));
+		CHECK(err == NULL && piece.nevents == 0);
+		qoe_merge_close(&r);
+		qoe_buffer_init(&e, A);
+		for (int i = 0; i < QOE_MERGE_MAX + 1; i++)
+		{
+			in[i].buf = &e;
+			in[i].reader = NULL;
+		}
+		CHECK_STR(qoe_merge_open(&r, in, QOE_MERGE_MAX + 1, &out),
+				  "too many inputs to merge");
+		qoe_merge_close(&r);
+		qoe_buffer_free(&out);
+		qoe_buffer_free(&piece);
+		qoe_buffer_free(&e);
+	}
+}
+
+/*
+ * A damaged compact value read by the merge after
+ * qoe_serial_open_unchecked: if opening refuses it, so does
+ * qoe_buffer_deserialize; otherwise reading the merge to the end (alone,
+ * or with another input) either fails, as qoe_buffer_deserialize does
+ * (alone: with its message), or gives exactly what the merge of
+ * qoe_buffer_deserialize's buffer gives.  *accepted counts what was read
+ * without an error; returns whether all of that held.
+ */
+static bool
+unchecked_agrees(const unsigned char *data, size_t len, QoeBuffer *other,
+				 size_t want, int *accepted)
+{
+	QoeBuffer	d,
+				keys;
+	QoeSerialReader rd;
+	const char *derr,
+			   *oerr;
+	bool		ok = true;
+
+	qoe_buffer_init(&d, A);
+	qoe_buffer_init(&keys, A);
+	derr = qoe_buffer_deserialize(&d, data, len, true);
+	oerr = qoe_serial_open_unchecked(&rd, data, len, &keys);
+	if (oerr != NULL)
+		ok = derr != NULL;
+	else
+	{
+		QoeMergeInput in[2];
+		MergeRun	run;
+
+		in[0].buf = &keys;
+		in[0].reader = &rd;
+		in[1].buf = other;
+		in[1].reader = NULL;
+
+		/* alone */
+		run_merge(&run, in, 1, want);
+		if (run.err == NULL)
+		{
+			(*accepted)++;
+			ok = derr == NULL && run.pieces_ok && same_bytes(&run.got, &d) &&
+				same_compact(&run, &d);
+		}
+		else
+			ok = derr != NULL && strcmp(run.err, derr) == 0;
+		if (!ok)
+			printf("#   alone: merge says %s, qoe_buffer_deserialize %s\n",
+				   run.err ? run.err : "(null)", derr ? derr : "(null)");
+		merge_run_free(&run);
+
+		/* with another input (the damaged one first, or second) */
+		for (int order = 0; order < 2; order++)
+		{
+			QoeMergeInput pair[2];
+			bool		ok2;
+
+			pair[0] = in[order];
+			pair[1] = in[1 - order];
+			run_merge(&run, pair, 2, want);
+			if (run.err == NULL)
+			{
+				QoeBuffer	ref;
+				QoeBuffer  *parts[2];
+
+				ok2 = derr == NULL && run.pieces_ok;
+				if (ok2)
+				{
+					parts[order] = &d;
+					parts[1 - order] = other;
+					merge_reference(&ref, parts, 2);
+					ok2 = same_bytes(&run.got, &ref) && same_compact(&run, &ref);
+					qoe_buffer_free(&ref);
+				}
+			}
+			else
+				ok2 = derr != NULL;
+			if (!ok2)
+				printf("#   with another (order %d): merge says %s, qoe_buffer_deserialize %s\n",
+					   order, run.err ? run.err : "(null)", derr ? derr : "(null)");
+			ok = ok && ok2;
+			merge_run_free(&run);
+		}
+	}
+	qoe_buffer_free(&d);
+	qoe_buffer_free(&keys);
+	return ok;
+}
+
+/* the error the merge of data alone (opened unchecked) ends with */
+static const char *
+unchecked_merge_error(const unsigned char *data, size_t len)
+{
+	QoeBuffer	keys;
+	QoeSerialReader rd;
+	QoeMergeInput in;
+	MergeRun	run;
+	const char *err;
+
+	qoe_buffer_init(&keys, A);
+	err = qoe_serial_open_unchecked(&rd, data, len, &keys);
+	if (err == NULL)
+	{
+		in.buf = &keys;
+		in.reader = &rd;
+		run_merge(&run, &in, 1, 3);
+		err = run.err;
+		merge_run_free(&run);
+	}
+	qoe_buffer_free(&keys);
+	return err;
+}
+
+/*
+ * Damaged values opened with qoe_serial_open_unchecked: cut at every
+ * length, every byte after the magic changed several ways, bytes
+ * appended, the header's event count changed.  The merge reads them
+ * without crashing, and refuses them or agrees with
+ * qoe_buffer_deserialize (unchecked_agrees).  Data after the last event
+ * and a header counting more events than there are are refused.
+ */
+static void
+test_merge_reader_corrupt(void)
+{
+	static const unsigned char masks[] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20,
+	0x40, 0x80, 0xFF};
+	static const size_t wants[] = {1, 5, SIZE_MAX};
+	QoeBuffer	b,
+				other,
+				e;
+	unsigned char *s,
+			   *t,
+			   *es;
+	size_t		len,
+				elen,
+				i,
+				k;
+	int			accepted = 0,
+				tried = 0;
+	bool		ok;
+	uint64_t	nev;
+
+	/* NULL-key events and three keys; every position and value encoding */
+	unit_rng_state = 777;
+	qoe_buffer_init(&b, A);
+	random_buffer(&b, 36, 3, 20 * SEC, 0);
+	add(&b, T0 + 3, QOE_PLAY, 1.0000001234, NAN, "k1");	/* position as a double */
+	add(&b, T0 + 4, QOE_HEARTBEAT, 2, 0.125, "k1");	/* value as a double */
+	add(&b, T0 + 5, QOE_HEARTBEAT, 3, 0.125, "k1");	/* the same value again */
+	add(&b, T0 + 6, QOE_BITRATE, NAN, 3e6, NULL);
+	qoe_buffer_canonicalize(&b);
+	s = compact_bytes(&b, &len);
+	nev = b.nevents;
+	t = malloc(len + 16);
+	printf("# damaged values: from %zu bytes, %zu events, %u keys\n",
+		   len, b.nevents, b.nkeys);
+
+	/* another input, sharing some events (and keys) with b */
+	qoe_buffer_init(&other, A);
+	random_buffer(&other, 20, 4, 20 * SEC, 0);
+	for (i = 0; i < b.nevents; i += 4)
+		add_event_of(&other, &b, &b.events[i]);
+	qoe_buffer_canonicalize(&other);
+
+	/* undamaged: read as it is */
+	ok = unchecked_agrees(s, len, &other, 1, &accepted);
+	unit_report(ok && accepted == 1, __FILE__, __LINE__,
+				"undamaged: read as qoe_buffer_deserialize reads it");
+
+	/* cut at every length */
+	ok = true;
+	for (i = 0; i < len; i++)
+	{
+		ok = unchecked_agrees(s, i, &other, wants[i % 3], &accepted) && ok;
+		tried++;
+	}
+	unit_report(ok, __FILE__, __LINE__,
+				"cut short: refused as qoe_buffer_deserialize refuses it");
+
+	/* every byte after the magic changed */
+	ok = true;
+	for (i = 4; i < len; i++)
+		for (k = 0; k < sizeof(masks); k++)
+		{
+			memcpy(t, s, len);
+			t[i] ^= masks[k];
+			ok = unchecked_agrees(t, len, &other, wants[(i + k) % 3], &accepted) && ok;
+			tried++;
+		}
+	unit_report(ok, __FILE__, __LINE__,
+				"bytes changed: refused, or read as qoe_buffer_deserialize reads them");
+
+	/* bytes appended */
+	ok = true;
+	for (k = 1; k <= 8; k++)
+		for (i = 0; i < 4; i++)
+		{
+			static const unsigned char fill[] = {0x00, 0x01, 0x80, 0xFF};
+
+			memcpy(t, s, len);
+			memset(t + len, fill[i], k);
+			ok = unchecked_agrees(t, len + k, &other, wants[(i + k) % 3], &accepted) && ok;
+			ok = unchecked_merge_error(t, len + k) != NULL && ok;
+			tried++;
+		}
+	unit_report(ok, __FILE__, __LINE__, "bytes after the last event: refused");
+	memcpy(t, s, len);
+	t[len] = 0;
+	CHECK_STR(unchecked_merge_error(t, len + 1), "unexpected data after the end");
+
+	/* the header's event count changed */
+	ok = true;
+	{
+		const uint64_t counts[] = {0, 1, nev - 2, nev - 1, nev + 1, nev + 2, 2 * nev,
+		len / 2, len, UINT64_MAX / 2, UINT64_MAX};
+
+		for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+		{
+			memcpy(t, s, len);
+			put_u64(t + 8, counts[k]);
+			ok = unchecked_agrees(t, len, &other, wants[k % 3], &accepted) && ok;
+			ok = unchecked_merge_error(t, len) != NULL && ok;
+			tried++;
+		}
+	}
+	unit_report(ok, __FILE__, __LINE__, "a header count that is not the events': refused");
+	memcpy(t, s, len);
+	put_u64(t + 8, nev + 1);
+	CHECK_STR(unchecked_merge_error(t, len), "fewer events than the header says");
+	put_u64(t + 8, nev - 1);
+	CHECK_STR(unchecked_merge_error(t, len), "more events than the header says");
+
+	/* a value without events, then a byte after it */
+	qoe_buffer_init(&e, A);
+	e.invalid_events = 2;
+	es = compact_bytes(&e, &elen);
+	CHECK(unchecked_merge_error(es, elen) == NULL);
+	es = realloc(es, elen + 1);
+	es[elen] = 0;
+	CHECK_STR(unchecked_merge_error(es, elen + 1), "unexpected data after the end");
+
+	printf("# %d of %d damaged values read without an error\n", accepted - 1, tried);
+	CHECK(accepted - 1 < tried);
+	free(es);
+	free(s);
+	free(t);
+	qoe_buffer_free(&b);
+	qoe_buffer_free(&other);
+	qoe_buffer_free(&e);
+}
+
 /*
  * The duplicate counter is capped at INT64_MAX (it is reported as bigint)
  * by canonicalising as by merging: two copies of a value whose counter is
@@ -1121,6 +1796,8 @@ main(void)
 	test_merge();
 	test_merge_canonical();
 	test_merge_canonical_many();
+	test_merge_reader();
+	test_merge_reader_corrupt();
 	test_duplicates_capped();
 	test_merge_duplicate_keys();
 	test_canonical_order();

@@ -4,6 +4,7 @@
  *	  every worked scenario of SPEC 7 and the precise readings of SPEC 8.
  */
 #include "qoe_core.h"
+#include "qoe_generate.h"
 #include "unit.h"
 
 #define NUL NAN					/* a NULL position or value */
@@ -496,10 +497,472 @@ readings(void)
 	}
 }
 
+/* ---------------------------------------------------------------------
+ * qoe_replay_merge: realistic sessions merged a piece at a time
+ * ---------------------------------------------------------------------
+ */
+
+/* the name of the first field in which a and b differ (doubles bitwise), or NULL */
+static const char *
+metrics_differ(const QoeMetrics *a, const QoeMetrics *b)
+{
+#define SAME_I(f) do { if (a->f != b->f) return #f; } while (0)
+#define SAME_D(f) do { if (memcmp(&a->f, &b->f, sizeof(double)) != 0) return #f; } while (0)
+	SAME_I(sessions);
+	SAME_D(play_time);
+	SAME_D(starting_time);
+	SAME_D(paused_time);
+	SAME_D(buffer_time);
+	SAME_D(seek_time);
+	SAME_D(ad_time);
+	SAME_D(rebuffer_time);
+	SAME_I(rebuffer_count);
+	SAME_I(buffer_count);
+	SAME_D(startup_time_sum);
+	SAME_I(startup_count);
+	SAME_I(pause_count);
+	SAME_I(seek_count);
+	SAME_I(seek_forward);
+	SAME_I(seek_backward);
+	SAME_I(ad_count);
+	SAME_I(replays);
+	SAME_I(completions);
+	SAME_I(errors);
+	SAME_I(exits_before_start);
+	SAME_I(start_failures);
+	SAME_I(playback_failures);
+	SAME_I(has_position);
+	SAME_D(max_position);
+	SAME_D(content_watched);
+	/* long double: its padding bytes are not part of the value */
+	if (a->bitrate_weighted != b->bitrate_weighted ||
+		signbit(a->bitrate_weighted) != signbit(b->bitrate_weighted))
+		return "bitrate_weighted";
+	SAME_D(bitrate_weight);
+	SAME_I(has_bitrate);
+	SAME_D(min_bitrate);
+	SAME_D(max_bitrate);
+	SAME_I(upshifts);
+	SAME_I(downshifts);
+	SAME_I(unmatched_buffer_ends);
+	SAME_I(duplicate_events);
+	SAME_I(unknown_events);
+	SAME_I(invalid_events);
+	SAME_I(has_ts);
+	SAME_I(first_ts);
+	SAME_I(last_ts);
+#undef SAME_I
+#undef SAME_D
+	return NULL;
+}
+
+/* every row a sink is given, digested in order (fields, not padding) */
+typedef struct Digest
+{
+	uint64_t	h;
+	int64_t		rows;
+} Digest;
+
+static void
+digest(Digest *d, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		d->h = (d->h ^ c[i]) * UINT64_C(0x100000001b3);
+}
+
+#define DIGEST(d, x) digest((d), &(x), sizeof(x))
+
+static void
+dg_episode(void *arg, const QoeEpisode *e)
+{
+	Digest	   *d = arg;
+
+	d->rows++;
+	DIGEST(d, e->key);
+	DIGEST(d, e->session_no);
+	DIGEST(d, e->started_at);
+	DIGEST(d, e->ended_at);
+	DIGEST(d, e->cause);
+	DIGEST(d, e->has_position);
+	DIGEST(d, e->position);
+	DIGEST(d, e->closed);
+}
+
+static void
+dg_interval(void *arg, const QoeInterval *iv)
+{
+	Digest	   *d = arg;
+
+	d->rows++;
+	DIGEST(d, iv->key);
+	DIGEST(d, iv->session_no);
+	DIGEST(d, iv->state);
+	DIGEST(d, iv->started_at);
+	DIGEST(d, iv->ended_at);
+	DIGEST(d, iv->has_start_position);
+	DIGEST(d, iv->start_position);
+	DIGEST(d, iv->has_end_position);
+	DIGEST(d, iv->end_position);
+}
+
+static void
+dg_range(void *arg, const QoeRange *rg)
+{
+	Digest	   *d = arg;
+
+	d->rows++;
+	DIGEST(d, rg->key);
+	DIGEST(d, rg->session_no);
+	DIGEST(d, rg->from_position);
+	DIGEST(d, rg->to_position);
+}
+
+static void
+dg_span(void *arg, const QoeSpan *s)
+{
+	Digest	   *d = arg;
+
+	d->rows++;
+	DIGEST(d, s->key);
+	DIGEST(d, s->session_no);
+	DIGEST(d, s->started_at);
+	DIGEST(d, s->ended_at);
+	DIGEST(d, s->concurrent);
+	DIGEST(d, s->state);
+	DIGEST(d, s->has_bitrate);
+	DIGEST(d, s->bitrate);
+}
+
+static void
+dg_session(void *arg, uint32_t key, int32_t session_no, int64_t first_ts,
+		   int64_t last_ts)
+{
+	Digest	   *d = arg;
+
+	d->rows++;
+	DIGEST(d, key);
+	DIGEST(d, session_no);
+	DIGEST(d, first_ts);
+	DIGEST(d, last_ts);
+}
+
+static QoeSink
+digest_sink(Digest *d)
+{
+	QoeSink		s;
+
+	memset(d, 0, sizeof(*d));
+	d->h = UINT64_C(1469598103934665603);
+	s.arg = d;
+	s.episode = dg_episode;
+	s.interval = dg_interval;
+	s.range = dg_range;
+	s.span = dg_span;
+	s.session = dg_session;
+	return s;
+}
+
+static QoeGenSession gen;
+
+static uint64_t
+mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/*
+ * The rows of nsessions generated sessions (play, pause, seeks, stalls,
+ * bitrate shifts, ads; duplicated, reordered and unknown rows) spread
+ * over n partial states, as parallel workers would see them: each row in
+ * one part, one in ten in another one too (delivered twice).  Most
+ * sessions are keyed by their id, some by their user (several sessions a
+ * key), some have a NULL key.  With n >= 3, part 1 gets no rows (only a
+ * counter).  Every row also goes to all (the reference of the
+ * reference).  The parts are canonical.
+ */
+static void
+realistic_parts(QoeBuffer *parts, int n, QoeBuffer *all, int nsessions)
+{
+	QoeGenConfig cfg;
+	char		user[32];
+
+	cfg.seed = 4242;
+	cfg.sessions = nsessions;
+	cfg.days = 1;
+	cfg.videos = 40;
+	cfg.start_ts = INT64_C(770428800) * 1000000;	/* 2024-06-01 00:00 UTC */
+	cfg.delivery_faults = true;
+	for (int i = 0; i < n; i++)
+		qoe_buffer_init(&parts[i], &qoe_malloc_allocator);
+	qoe_buffer_init(all, &qoe_malloc_allocator);
+	if (n >= 3)
+		parts[1].invalid_events = 1;
+	for (int s = 0; s < nsessions; s++)
+	{
+		const char *key = gen.session_id;
+
+		qoe_gen_session(&cfg, (uint64_t) s, &gen);
+		if (s % 11 == 0)
+			key = NULL;
+		else if (s % 7 == 3)
+		{
+			snprintf(user, sizeof(user), "user-%lld", (long long) (gen.user_id % 5));
+			key = user;
+		}
+		for (int r = 0; r < gen.nrows; r++)
+		{
+			const QoeGenRow *row = &gen.rows[r];
+			const char *name = qoe_gen_event_names[row->name];
+			int			kind = qoe_lookup_kind(NULL, name, strlen(name));
+			uint64_t	h = mix64((uint64_t) s * 100003 + (uint64_t) r);
+			int			p = (int) (h % (uint64_t) n);
+			int			copies = n > 1 && (h >> 32) % 10 == 0 ? 2 : 1;
+
+			if (n >= 3 && p == 1)
+				p = 0;
+			for (int c = 0; c < copies; c++)
+			{
+				QoeBuffer  *b = c == 0 ? &parts[p] : &parts[(p + 1 + (n >= 3 && p == 0)) % n];
+
+				qoe_buffer_add(b, false, row->ts, kind,
+							   !row->has_position, row->position,
+							   !row->has_bitrate, row->bitrate,
+							   key, key ? strlen(key) : 0);
+				qoe_buffer_add(all, false, row->ts, kind,
+							   !row->has_position, row->position,
+							   !row->has_bitrate, row->bitrate,
+							   key, key ? strlen(key) : 0);
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		qoe_buffer_canonicalize(&parts[i]);
+	if (n >= 3)
+		all->invalid_events++;
+	qoe_buffer_canonicalize(all);
+}
+
+/* an input of a merge in one of four forms: 0 the buffer, 1 compact
+ * (checked), 2 compact (unchecked), 3 the 32-byte form (checked) */
+typedef struct Part
+{
+	unsigned char *bytes;
+	size_t		len;
+	QoeBuffer	keys;
+	QoeSerialReader reader;
+} Part;
+
+static bool
+part_open(Part *pt, QoeBuffer *b, int form, QoeMergeInput *in)
+{
+	const char *err;
+
+	memset(pt, 0, sizeof(*pt));
+	in->buf = b;
+	in->reader = NULL;
+	if (form == 0)
+		return true;
+	qoe_buffer_init(&pt->keys, &qoe_malloc_allocator);
+	if (form == 3)
+	{
+		pt->len = qoe_buffer_serialized_size(b);
+		pt->bytes = malloc(pt->len);
+		qoe_buffer_serialize(b, pt->bytes);
+	}
+	else
+	{
+		pt->bytes = malloc(qoe_buffer_compact_bound(b));
+		pt->len = qoe_buffer_compact_serialize(b, pt->bytes);
+	}
+	if (form == 2)
+		err = qoe_serial_open_unchecked(&pt->reader, pt->bytes, pt->len, &pt->keys);
+	else
+		err = qoe_serial_open(&pt->reader, pt->bytes, pt->len, &pt->keys);
+	in->buf = &pt->keys;
+	in->reader = &pt->reader;
+	return err == NULL;
+}
+
+static void
+part_close(Part *pt)
+{
+	if (pt->bytes != NULL)
+		qoe_buffer_free(&pt->keys);
+	free(pt->bytes);
+}
+
+/* qoe_replay_merge of in[0 .. n-1], want events a piece */
+static const char *
+replay_merged(const QoeMergeInput *in, int n, size_t want, const QoeParams *p,
+			  QoeMetrics *m, const QoeSink *sink)
+{
+	QoeMergeReader mr;
+	QoeBuffer	out,
+				piece;
+	const char *err;
+
+	qoe_buffer_init(&out, &qoe_malloc_allocator);
+	qoe_buffer_init(&piece, &qoe_malloc_allocator);
+	err = qoe_merge_open(&mr, in, n, &out);
+	if (err == NULL)
+		err = qoe_replay_merge(&mr, &piece, want, p, m, sink);
+	qoe_merge_close(&mr);
+	qoe_buffer_free(&piece);
+	qoe_buffer_free(&out);
+	return err;
+}
+
+/*
+ * qoe_replay_merge over 1-16 partial states of realistic sessions, in
+ * every mix of forms, read in pieces of several sizes, with two parameter
+ * sets: every metric, bit for bit, and every row the sink is given, in
+ * order, as qoe_replay over the buffer qoe_buffer_merge_canonical_many
+ * makes of the same parts.  A damaged unchecked part is reported.
+ */
+static void
+test_replay_merge(void)
+{
+	static const int counts[] = {1, 2, 3, 6, 16};
+	static const size_t wants[] = {1, 7, 1000, SIZE_MAX};
+	QoeParams	params[2];
+
+	params[0] = qoe_default_params;
+	params[1].session_timeout_us = S(60);
+	params[1].seek_grace_us = 0;
+	params[1].jump_tolerance = 0.5;
+
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+	{
+		int			n = counts[c];
+		QoeBuffer  *parts = malloc(sizeof(QoeBuffer) * (size_t) n);
+		const QoeBuffer **rest = malloc(sizeof(QoeBuffer *) * (size_t) n);
+		Part	   *pt = malloc(sizeof(Part) * (size_t) n);
+		QoeMergeInput *in = malloc(sizeof(QoeMergeInput) * (size_t) n);
+		QoeBuffer	ref,
+					all;
+		size_t		nin = 0;
+
+		realistic_parts(parts, n, &all, 240);
+		for (int i = 0; i < n; i++)
+		{
+			rest[i] = &parts[i];
+			nin += parts[i].nevents;
+		}
+		qoe_buffer_init(&ref, &qoe_malloc_allocator);
+		qoe_buffer_merge(&ref, &parts[0]);
+		qoe_buffer_merge_canonical_many(&ref, rest + 1, n - 1);
+		printf("# %d parts: %zu events merged into %zu, %u keys, %llu duplicates\n",
+			   n, nin, ref.nevents, ref.nkeys, (unsigned long long) ref.duplicate_events);
+
+		for (int pi = 0; pi < 2; pi++)
+		{
+			QoeMetrics	want,
+						whole;
+			Digest		dref;
+			QoeSink		sref = digest_sink(&dref);
+			const char *diff;
+
+			qoe_replay(&ref, &params[pi], &want, &sref);
+			/* the reference agrees with all the rows in one buffer */
+			qoe_replay(&all, &params[pi], &whole, NULL);
+			diff = metrics_differ(&want, &whole);
+			unit_report(diff == NULL, __FILE__, __LINE__,
+						"the merged parts replay as all the rows in one buffer");
+			if (diff)
+				printf("#   %s differs\n", diff);
+			/* realistic: every kind of figure is there to get wrong */
+			if (n == 6)
+			{
+				CHECK(want.sessions > 200 && want.play_time > 1000);
+				CHECK(want.pause_count > 0 && want.paused_time > 0);
+				CHECK(want.buffer_count > 0 && want.rebuffer_count > 0 &&
+					  want.rebuffer_time > 0);
+				CHECK(want.seek_count > 0 && want.seek_forward > 0);
+				CHECK(want.startup_count > 0 && want.completions > 0);
+				CHECK(want.has_bitrate && want.upshifts + want.downshifts > 0);
+				CHECK(want.has_position && want.content_watched > 0);
+				CHECK(want.duplicate_events > 0 && want.unknown_events > 0);
+			}
+
+			for (int rot = 0; rot < 4; rot++)
+			{
+				bool		opened = true;
+
+				for (int i = 0; i < n; i++)
+					opened = part_open(&pt[i], &parts[i], (i + rot) % 4, &in[i]) && opened;
+				CHECK(opened);
+				for (size_t wi = 0; wi < sizeof(wants) / sizeof(wants[0]); wi++)
+				{
+					QoeMetrics	got;
+					Digest		dgot;
+					QoeSink		sgot = digest_sink(&dgot);
+					const char *err;
+					bool		ok;
+
+					memset(&got, 0x55, sizeof(got));
+					err = replay_merged(in, n, wants[wi], &params[pi], &got, &sgot);
+					diff = metrics_differ(&got, &want);
+					ok = err == NULL && diff == NULL && dgot.rows == dref.rows &&
+						dgot.h == dref.h;
+					unit_report(ok, __FILE__, __LINE__,
+								"qoe_replay_merge: qoe_replay's metrics and rows, bit for bit");
+					if (!ok)
+						printf("#   %d parts, forms from %d, pieces of %zu, params %d: "
+							   "err %s, %s differs, %lld rows (want %lld)\n",
+							   n, rot, wants[wi], pi, err ? err : "(null)",
+							   diff ? diff : "no field", (long long) dgot.rows,
+							   (long long) dref.rows);
+				}
+				for (int i = 0; i < n; i++)
+					part_close(&pt[i]);
+			}
+		}
+
+		/* a damaged unchecked part: its error, not metrics */
+		{
+			size_t		len = qoe_buffer_compact_bound(&parts[0]) + 1;
+			unsigned char *bytes = malloc(len);
+			QoeBuffer	keys;
+			QoeSerialReader rd;
+			QoeMetrics	m;
+
+			len = qoe_buffer_compact_serialize(&parts[0], bytes);
+			bytes[len] = 0;
+			qoe_buffer_init(&keys, &qoe_malloc_allocator);
+			CHECK(qoe_serial_open_unchecked(&rd, bytes, len + 1, &keys) == NULL);
+			in[0].buf = &keys;
+			in[0].reader = &rd;
+			for (int i = 1; i < n; i++)
+			{
+				in[i].buf = &parts[i];
+				in[i].reader = NULL;
+			}
+			CHECK_STR(replay_merged(in, n, 100, &params[0], &m, NULL),
+					  "unexpected data after the end");
+			qoe_buffer_free(&keys);
+			free(bytes);
+		}
+
+		for (int i = 0; i < n; i++)
+			qoe_buffer_free(&parts[i]);
+		qoe_buffer_free(&ref);
+		qoe_buffer_free(&all);
+		free(parts);
+		free(rest);
+		free(pt);
+		free(in);
+	}
+}
+
 int
 main(void)
 {
 	scenarios();
 	readings();
+	test_replay_merge();
 	return unit_done();
 }
