@@ -7,7 +7,8 @@
  *
  * The data: SESSIONS sessions of EVENTS events each (play, heartbeats
  * with positions, bitrate changes, buffering, pause/resume, ended; 36-byte
- * keys), split between 3 partial states the way a parallel scan splits a
+ * keys, or with "keyless" none: one stream, as the forms without a session
+ * argument aggregate), split between 3 partial states the way a parallel scan splits a
  * table (runs of rows, each session in all three), each put in canonical
  * form and written in the compact form, as a worker's serialize step does.
  *
@@ -37,6 +38,7 @@
 static long sessions = 100000;
 static long events = 100;
 static int	reps = 5;
+static bool keyless = false;	/* no session key: the group is one key */
 
 static double
 wall_now(void)
@@ -149,7 +151,15 @@ add_event(QoeBuffer *b, long s, long j)
 		value = 1000000.0 * (double) (1 + (mix((uint64_t) (s * 131 + j)) % 6));
 		no_value = false;
 	}
-	qoe_buffer_add(b, false, ts, kind, false, pos, no_value, value, key, strlen(key));
+	if (keyless)
+	{
+		/* one stream: sessions one after the other, 42 min apart */
+		ts = INT64_C(789004800000000) + (int64_t) s * INT64_C(6000000000) +
+			(int64_t) j * 35000000;
+		qoe_buffer_add(b, false, ts, kind, false, pos, no_value, value, NULL, 0);
+	}
+	else
+		qoe_buffer_add(b, false, ts, kind, false, pos, no_value, value, key, strlen(key));
 }
 
 static bool
@@ -190,9 +200,11 @@ main(int argc, char **argv)
 		events = atol(argv[2]);
 	if (argc > 3)
 		reps = atoi(argv[3]);
+	if (argc > 4)
+		keyless = strcmp(argv[4], "keyless") == 0;
 	if (sessions < 1 || events < 2 || reps < 1)
 	{
-		fprintf(stderr, "usage: merge [sessions [events [reps]]]\n");
+		fprintf(stderr, "usage: merge [sessions [events [reps [keyless]]]]\n");
 		return 2;
 	}
 
@@ -304,8 +316,9 @@ main(int argc, char **argv)
 		printf("core merge: the two ways DIFFER\n");
 		return 1;
 	}
-	printf("core merge: %ld sessions x %ld events in %d compact partial states (%.1f MB), seconds, best of %d:\n",
-		   sessions, events, NPARTS, (double) total / 1e6, reps);
+	printf("core merge: %ld sessions x %ld events%s in %d compact partial states (%.1f MB), seconds, best of %d:\n",
+		   sessions, events, keyless ? " without session keys" : "", NPARTS,
+		   (double) total / 1e6, reps);
 	printf("  final replay (qoe_stats):   decode + merge %.3f  merged pieces %.3f  ratio %.2f\n",
 		   best[0], best[2], best[0] / best[2]);
 	printf("  final timeline (windows):   decode + merge %.3f  merged pieces %.3f  ratio %.2f\n",

@@ -245,7 +245,8 @@ inner_bench()
 		say "machine probe: $PROBE"
 	fi
 	if [ -x "${BENCH_MERGE:-}" ]; then
-		CORE_MERGE=$("$BENCH_MERGE" "$((NSESS / 10))" 100 "$REPS") || CORE_MERGE="core merge failed"
+		CORE_MERGE=$("$BENCH_MERGE" "$((NSESS / 10))" 100 "$REPS" &&
+			"$BENCH_MERGE" "$((NSESS / 10))" 100 "$REPS" keyless) || CORE_MERGE="core merge failed"
 		say "$CORE_MERGE"
 	fi
 

@@ -262,9 +262,6 @@ state_as_buffer(void *st, MemoryContext cxt)
 	return log_to_state((QoeLog *) st, cxt);
 }
 
-/* pieces of merged events replayed at a time */
-#define MERGE_PIECE_EVENTS 65536
-
 /*
  * Does a final function read this state merged, a piece at a time?  Yes for
  * a buffer state with events kept compact or pending states: the merged
@@ -1186,7 +1183,7 @@ replay_state(void *st, QoeMetrics *m)
 
 		state_merge_open((QoeAggState *) st, &mr, &tmp, &alloc);
 		qoe_buffer_init(&piece, &alloc);
-		err = qoe_replay_merge(&mr, &piece, MERGE_PIECE_EVENTS, &p, m, NULL);
+		err = qoe_replay_merge(&mr, &piece, QOE_PG_MERGE_PIECE, &p, m, NULL);
 		qoe_buffer_free(&piece);
 		state_merge_close(&mr, &tmp);
 		if (err != NULL)

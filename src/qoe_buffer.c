@@ -2252,6 +2252,14 @@ qoe_merge_next(QoeMergeReader *r, QoeBuffer *piece, size_t want, const char **er
 		/* stop at the end of a key, once enough events are loaded */
 		if (n >= want && r->head[best].key != piece->events[n - 1].key)
 			break;
+
+		/*
+		 * A key with more events than a piece (a group without session
+		 * keys is one key) needs them all in the piece: room for every
+		 * event not yet read, at once, rather than growing by copies.
+		 */
+		if (n >= want && n + 1 > piece->evcap)
+			reserve_events(piece, n + (r->total - r->taken));
 		reserve_events(piece, n + 1);
 		piece->events[n++] = r->head[best];
 		if (!r->has_ts || r->head[best].ts < r->first_ts)
@@ -2266,6 +2274,7 @@ qoe_merge_next(QoeMergeReader *r, QoeBuffer *piece, size_t want, const char **er
 				continue;
 			if (i != best)
 				r->out->duplicate_events = add_count(r->out->duplicate_events, 1);
+			r->taken++;
 			if (!merge_advance(r, i))
 			{
 				*err = r->err;

@@ -354,7 +354,9 @@ extern const char *qoe_serial_open_unchecked(QoeSerialReader *r,
  * qoe_merge_next() then puts into piece the next merged events, keys
  * mapped to out's ranks: at least want of them (or the rest), up to the end
  * of a session key, false when none are left (or on an error, *err says
- * which).  An event several inputs hold is kept once and counted in
+ * which).  A piece holds whole keys: a key with many events (a group
+ * without session keys is one key) makes a piece as large (its room is
+ * then taken at once, for all the events not yet read).  An event several inputs hold is kept once and counted in
  * out->duplicate_events.  The pieces, one after the other, are the events
  * qoe_buffer_merge_canonical_many() makes of the same inputs.
  */
@@ -378,12 +380,14 @@ typedef struct QoeMergeReader
 	uint32_t   *map[QOE_MERGE_MAX];	/* input key -> out's rank (NULL: no keys) */
 	QoeEvent	head[QOE_MERGE_MAX];	/* next event of each, key mapped */
 	size_t		total;			/* events of all the inputs */
+	size_t		taken;			/* of those, events merged (kept or dropped) */
 	bool		has_ts;			/* ts range of the events read so far */
 	int64_t		first_ts;
 	int64_t		last_ts;
 	const char *err;
 } QoeMergeReader;
 
+/* on an error from qoe_merge_open too, qoe_merge_close frees what it made */
 extern const char *qoe_merge_open(QoeMergeReader *r, const QoeMergeInput *in,
 								  int n, QoeBuffer *out);
 extern bool qoe_merge_next(QoeMergeReader *r, QoeBuffer *piece, size_t want,
@@ -680,9 +684,9 @@ extern void qoe_replay(QoeBuffer *b, const QoeParams *p, QoeMetrics *m,
 
 /*
  * qoe_replay over merged inputs, read piece_events events at a time into
- * piece (see QoeMergeReader): the same metrics, bit for bit, as qoe_replay
- * over the merged buffer, with one piece in memory.  NULL, or what was
- * wrong with an input.
+ * piece (see QoeMergeReader; whole session keys): the same metrics, bit
+ * for bit, as qoe_replay over the merged buffer, with one piece in memory.
+ * NULL, or what was wrong with an input.
  */
 extern const char *qoe_replay_merge(QoeMergeReader *mr, QoeBuffer *piece,
 									size_t piece_events, const QoeParams *p,

@@ -130,6 +130,9 @@ extern struct varlena *qoe_pg_timeline_from_buffer(QoeBuffer *b);
  */
 extern struct varlena *qoe_pg_timeline_from_merge(QoeMergeReader *mr);
 
+/* events read merged at a time by the final functions (whole keys) */
+#define QOE_PG_MERGE_PIECE 65536
+
 /* ---------------------------------------------------------------------
  * qoe_accessors.c: metrics as SQL values
  * ---------------------------------------------------------------------

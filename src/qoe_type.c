@@ -104,9 +104,6 @@ qoe_pg_timeline_from_buffer(QoeBuffer *b)
 	return result;
 }
 
-/* pieces of the merged events written at a time */
-#define MERGE_PIECE_EVENTS 65536
-
 struct varlena *
 qoe_pg_timeline_from_merge(QoeMergeReader *mr)
 {
@@ -123,7 +120,7 @@ qoe_pg_timeline_from_merge(QoeMergeReader *mr)
 	result = (struct varlena *) qoe_pg_alloc_large(CurrentMemoryContext, bound + VARHDRSZ);
 	qoe_buffer_init(&piece, mr->out->alloc);
 	qoe_compact_begin(&w, mr->out, (unsigned char *) VARDATA(result));
-	while (qoe_merge_next(mr, &piece, MERGE_PIECE_EVENTS, &err))
+	while (qoe_merge_next(mr, &piece, QOE_PG_MERGE_PIECE, &err))
 		qoe_compact_put(&w, &piece);
 	qoe_buffer_free(&piece);
 	if (err != NULL)

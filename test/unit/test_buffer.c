@@ -1087,6 +1087,80 @@ unchecked_merge_error(const unsigned char *data, size_t len)
 	return err;
 }
 
+/* malloc, counting the growths of the arrays it hands out */
+static int	counted_reallocs;
+
+static void *
+counting_realloc(void *ctx, void *ptr, size_t oldsize, size_t newsize)
+{
+	counted_reallocs++;
+	return qoe_malloc_allocator.realloc(ctx, ptr, oldsize, newsize);
+}
+
+/*
+ * A key with far more events than a piece (here a group without session
+ * keys: one key) comes as one piece, whose room is taken at once once the
+ * piece is past want, not grown by copies event after event: with want
+ * 100, 5 growths up to 128 events and one more, where doubling to 30,000
+ * events would take 12.
+ */
+static void
+test_merge_reader_long_key(void)
+{
+	QoeAllocator counting = qoe_malloc_allocator;
+	QoeBuffer	part[3],
+				want,
+				out,
+				piece;
+	const QoeBuffer *src[2];
+	QoeMergeInput in[3];
+	QoeMergeReader r;
+	const char *err = NULL;
+	size_t		npieces = 0,
+				nev = 0;
+	int			i;
+
+	counting.realloc = counting_realloc;
+	for (i = 0; i < 3; i++)
+	{
+		qoe_buffer_init(&part[i], A);
+		for (int e = 0; e < 10000; e++)
+			add(&part[i], T0 + (int64_t) (3 * e + i) * SEC, QOE_HEARTBEAT,
+				(double) (3 * e + i), NAN, NULL);
+		qoe_buffer_canonicalize(&part[i]);
+		in[i].buf = &part[i];
+		in[i].reader = NULL;
+	}
+	copy_buffer(&want, &part[0]);
+	src[0] = &part[1];
+	src[1] = &part[2];
+	qoe_buffer_merge_canonical_many(&want, src, 2);
+
+	qoe_buffer_init(&out, A);
+	qoe_buffer_init(&piece, &counting);
+	CHECK(qoe_merge_open(&r, in, 3, &out) == NULL);
+	counted_reallocs = 0;
+	while (qoe_merge_next(&r, &piece, 100, &err))
+	{
+		npieces++;
+		nev = piece.nevents;
+		CHECK(memcmp(piece.events, want.events, want.nevents * sizeof(QoeEvent)) == 0);
+	}
+	CHECK(err == NULL);
+	CHECK_INT(npieces, 1);
+	CHECK_INT(nev, 30000);
+	CHECK_INT(want.nevents, 30000);
+	CHECK(counted_reallocs <= 5);
+	if (counted_reallocs > 5)
+		printf("#   %d growths of the piece\n", counted_reallocs);
+	qoe_merge_close(&r);
+	qoe_buffer_free(&piece);
+	qoe_buffer_free(&out);
+	qoe_buffer_free(&want);
+	for (i = 0; i < 3; i++)
+		qoe_buffer_free(&part[i]);
+}
+
 /*
  * Damaged values opened with qoe_serial_open_unchecked: cut at every
  * length, every byte after the magic changed several ways, bytes
@@ -1797,6 +1871,7 @@ main(void)
 	test_merge_canonical();
 	test_merge_canonical_many();
 	test_merge_reader();
+	test_merge_reader_long_key();
 	test_merge_reader_corrupt();
 	test_duplicates_capped();
 	test_merge_duplicate_keys();
