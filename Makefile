@@ -78,7 +78,7 @@ FUZZ_CFLAGS ?= -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefine
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS ?=
 
-build/fuzz/fuzz_replay: test/fuzz/fuzz_replay.c test/unit/log_flat.h $(CORE_SRCS) $(CORE_HDRS)
+build/fuzz/fuzz_replay: test/fuzz/fuzz_replay.c test/unit/log_flat.h test/unit/replay_check.h $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Isrc $< $(CORE_SRCS) -lm -o $@
 

@@ -78,6 +78,7 @@
 
 #include "qoe_core.h"
 #include "../unit/log_flat.h"
+#include "../unit/replay_check.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -240,72 +241,15 @@ collect_free(Collect *c)
  * Metric comparison
  * ---------------------------------------------------------------------
  */
-static bool
-same_dbl(double a, double b)
-{
-	return memcmp(&a, &b, sizeof(double)) == 0;
-}
-
-/* all fields; the data-quality counters only when dq */
+/* all fields (metrics_differ.h); the data-quality counters only when dq */
 static void
 check_same_metrics(const QoeMetrics *a, const QoeMetrics *b, bool dq)
 {
-#define SAME_I(f) CHECK(a->f == b->f)
-#define SAME_D(f) CHECK(same_dbl(a->f, b->f))
-	SAME_I(sessions);
-	SAME_D(play_time);
-	SAME_D(starting_time);
-	SAME_D(paused_time);
-	SAME_D(buffer_time);
-	SAME_D(seek_time);
-	SAME_D(ad_time);
-	SAME_D(rebuffer_time);
-	SAME_I(rebuffer_count);
-	SAME_I(buffer_count);
-	SAME_D(startup_time_sum);
-	SAME_I(startup_count);
-	SAME_I(pause_count);
-	SAME_I(seek_count);
-	SAME_I(seek_forward);
-	SAME_I(seek_backward);
-	SAME_I(ad_count);
-	SAME_I(replays);
-	SAME_I(completions);
-	SAME_I(errors);
-	SAME_I(exits_before_start);
-	SAME_I(start_failures);
-	SAME_I(playback_failures);
-	SAME_I(has_position);
-	if (a->has_position)
-	{
-		SAME_D(max_position);
-		SAME_D(content_watched);
-	}
-	SAME_D(bitrate_weighted);
-	SAME_D(bitrate_weight);
-	SAME_I(has_bitrate);
-	if (a->has_bitrate)
-	{
-		SAME_D(min_bitrate);
-		SAME_D(max_bitrate);
-	}
-	SAME_I(upshifts);
-	SAME_I(downshifts);
-	SAME_I(unmatched_buffer_ends);
-	SAME_I(has_ts);
-	if (a->has_ts)
-	{
-		SAME_I(first_ts);
-		SAME_I(last_ts);
-	}
-	if (dq)
-	{
-		SAME_I(duplicate_events);
-		SAME_I(unknown_events);
-		SAME_I(invalid_events);
-	}
-#undef SAME_I
-#undef SAME_D
+	const char *field = metrics_differ(a, b, dq);
+
+	if (field != NULL)
+		fprintf(stderr, "fuzz_replay: metrics differ in %s\n", field);
+	CHECK(field == NULL);
 }
 
 /* ---------------------------------------------------------------------
@@ -942,27 +886,6 @@ check_merge_read(const MergeRead *mr, QoeBuffer *ref)
 	free(c);
 }
 
-/* qoe_replay_merge of in[0 .. k-1], want events a piece */
-static const char *
-replay_merged(const QoeMergeInput *in, int k, size_t want, const QoeParams *p,
-			  QoeMetrics *m)
-{
-	QoeMergeReader r;
-	QoeBuffer	out,
-				piece;
-	const char *err;
-
-	qoe_buffer_init(&out, &qoe_malloc_allocator);
-	qoe_buffer_init(&piece, &qoe_malloc_allocator);
-	err = qoe_merge_open(&r, in, k, &out);
-	if (err == NULL)
-		err = qoe_replay_merge(&r, &piece, want, p, m, NULL);
-	qoe_merge_close(&r);
-	qoe_buffer_free(&out);
-	qoe_buffer_free(&piece);
-	return err;
-}
-
 /*
  * Raw bytes opened with qoe_serial_open_unchecked and merged, alone and
  * with another input: refused as qoe_buffer_deserialize refuses them
@@ -1016,7 +939,7 @@ fuzz_unchecked(const unsigned char *data, size_t size)
 
 			CHECK(derr == NULL);
 			check_merge_read(&mr, &d);
-			CHECK(replay_merged(in, 1, want, param_set(0), &m1) == NULL);
+			CHECK(replay_merged(in, 1, want, param_set(0), &m1, NULL) == NULL);
 			qoe_replay(&d, param_set(0), &m2, NULL);
 			check_same_metrics(&m2, &m1, true);
 		}
@@ -1494,7 +1417,7 @@ check_merge_parts(const Row *rows, size_t n, uint64_t *seed, const QoeBuffer *a,
 		cur_param = p;
 		qoe_replay(&ref, param_set(p), &mref, NULL);
 		check_same_metrics(&ma[p], &mref, false);
-		CHECK(replay_merged(in, k, want, param_set(p), &mm) == NULL);
+		CHECK(replay_merged(in, k, want, param_set(p), &mm, NULL) == NULL);
 		check_same_metrics(&mref, &mm, true);
 	}
 	cur_param = -1;

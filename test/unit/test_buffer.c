@@ -578,22 +578,6 @@ typedef struct MergeSrc
 	QoeSerialReader reader;
 } MergeSrc;
 
-/* b (canonical) in the compact form (malloc'd) */
-static unsigned char *
-compact_bytes(QoeBuffer *b, size_t *len)
-{
-	size_t		bound = qoe_buffer_compact_bound(b);
-	unsigned char *out = malloc(bound);
-
-	*len = qoe_buffer_compact_serialize(b, out);
-	if (*len > bound)
-	{
-		printf("# wrote %zu bytes, bound %zu\n", *len, bound);
-		abort();
-	}
-	return out;
-}
-
 /* b as a merge input of the given form; NULL, or what opening said */
 static const char *
 merge_src_open(MergeSrc *s, QoeBuffer *b, int form, QoeMergeInput *in)

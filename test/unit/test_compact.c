@@ -9,21 +9,6 @@
 
 #include <stdint.h>
 
-static unsigned char *
-compact(QoeBuffer *b, size_t *len)
-{
-	size_t		bound = qoe_buffer_compact_bound(b);
-	unsigned char *out = malloc(bound);
-
-	*len = qoe_buffer_compact_serialize(b, out);
-	if (*len > bound)
-	{
-		printf("# wrote %zu bytes, bound %zu\n", *len, bound);
-		abort();
-	}
-	return out;
-}
-
 /* the buffer of the hand-worked layout */
 static void
 small_buffer(QoeBuffer *b)
@@ -66,7 +51,7 @@ test_layout(void)
 	};
 
 	small_buffer(&b);
-	c = compact(&b, &len);
+	c = compact_bytes(&b, &len);
 	CHECK_INT(len, 56 + 3 + 14 + sizeof(tail));
 	CHECK(memcmp(c, "QCB1\0\0\0\0", 8) == 0);
 	CHECK_INT(c[8], 4);			/* nevents */
@@ -188,7 +173,7 @@ test_round_trips(void)
 						   isnan(val) && unit_rng() % 4 != 0, val,
 						   k < 6 ? keys[k] : NULL, k < 6 ? strlen(keys[k]) : 0);
 		}
-		c = compact(&b, &lc);	/* canonicalises b */
+		c = compact_bytes(&b, &lc);	/* canonicalises b */
 		s1 = serialize(&b, &l1);
 		qoe_buffer_init(&d, A);
 		err = qoe_buffer_deserialize(&d, c, lc, true);
@@ -249,7 +234,7 @@ test_typical_size(void)
 				(double) (i * 10 * SEC + 123457) / 1e6, 3000000, key);
 		}
 	}
-	c = compact(&b, &lc);
+	c = compact_bytes(&b, &lc);
 	s1 = serialize(&b, &l1);
 	/* 10,000 events: 32 bytes each in the qoe_timeline form */
 	CHECK_INT(l1, 56 + 10000 * 32 + 1000 * 4 + 1000 * 12);
@@ -284,7 +269,7 @@ test_rejects(void)
 				usable = 1;
 
 	small_buffer(&b);
-	s = compact(&b, &len);
+	s = compact_bytes(&b, &len);
 	t = malloc(len + 8);
 
 	for (i = 0; i < len; i++)
@@ -403,7 +388,7 @@ test_rejects(void)
 					(c.nevents > 0 &&
 					 memcmp(e.events, c.events, c.nevents * sizeof(QoeEvent)) != 0))
 					usable = 0;
-				s2 = compact(&c, &l2);
+				s2 = compact_bytes(&c, &l2);
 				free(s2);
 				qoe_buffer_free(&e);
 			}
@@ -473,7 +458,7 @@ test_empty(void)
 
 	qoe_buffer_init(&b, A);
 	qoe_buffer_add(&b, true, 0, QOE_PLAY, true, 0, true, 0, NULL, 0);
-	c = compact(&b, &len);
+	c = compact_bytes(&b, &len);
 	CHECK_INT(len, 57);			/* header and the empty NULL group */
 	qoe_buffer_init(&d, A);
 	CHECK(qoe_buffer_deserialize(&d, c, len, true) == NULL);

@@ -34,6 +34,22 @@ serialize(const QoeBuffer *b, size_t *len)
 	return out;
 }
 
+/* b in the compact binary form (malloc'd); b is put in canonical form */
+static inline unsigned char *
+compact_bytes(QoeBuffer *b, size_t *len)
+{
+	size_t		bound = qoe_buffer_compact_bound(b);
+	unsigned char *out = malloc(bound);
+
+	*len = qoe_buffer_compact_serialize(b, out);
+	if (*len > bound)
+	{
+		printf("# wrote %zu bytes, bound %zu\n", *len, bound);
+		abort();
+	}
+	return out;
+}
+
 static inline void
 put_u32(unsigned char *p, uint32_t v)
 {
