@@ -145,6 +145,14 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
 	return aggcontext;
 }
 
+void
+qoe_pg_state_corrupt(const char *err)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid qoe_agg aggregate state: %s", err)));
+}
+
 /*
  * A state kept in the compact form decoded into its buffer: all of it
  * checked (its events had not been), as a state deserialized that way.
@@ -161,9 +169,7 @@ state_materialize(QoeAggState *state)
 	err = qoe_buffer_deserialize(&state->buf, state->compact,
 								 state->compact_len, false);
 	if (err != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid qoe_agg aggregate state: %s", err)));
+		qoe_pg_state_corrupt(err);
 	pfree(state->compact);
 	state->compact = NULL;
 }
@@ -310,9 +316,7 @@ state_merge_open(QoeAggState *state, QoeMergeReader *mr, QoeBuffer *out,
 	qoe_buffer_init(out, alloc);
 	err = qoe_merge_open(mr, in, n, out);
 	if (err != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid qoe_agg aggregate state: %s", err)));
+		qoe_pg_state_corrupt(err);
 }
 
 static void
@@ -1088,9 +1092,7 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 		log->tag = QOE_STATE_LOG;
 		log = qoe_log_append_records(log, &a, data + 4, len - 4, &err);
 		if (err != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid qoe_agg aggregate state: %s", err)));
+			qoe_pg_state_corrupt(err);
 		PG_RETURN_POINTER(log);
 	}
 
@@ -1126,9 +1128,7 @@ qoe_agg_deserialize(PG_FUNCTION_ARGS)
 	if (err != NULL)
 	{
 		MemoryContextDelete(cxt);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid qoe_agg aggregate state: %s", err)));
+		qoe_pg_state_corrupt(err);
 	}
 	state->own_cxt = cxt;
 	PG_RETURN_POINTER(state);
@@ -1187,9 +1187,7 @@ replay_state(void *st, QoeMetrics *m)
 		qoe_buffer_free(&piece);
 		state_merge_close(&mr, &tmp);
 		if (err != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid qoe_agg aggregate state: %s", err)));
+			qoe_pg_state_corrupt(err);
 		return;
 	}
 	b = state_buffer(st, &tmp, &alloc);

@@ -103,6 +103,9 @@ typedef struct QoeAggState
 
 extern QoeAggState *qoe_pg_state_create(MemoryContext cxt);
 
+/* the ERROR for a partial aggregate state that fails its checks (err says why) */
+extern void qoe_pg_state_corrupt(const char *err) pg_attribute_noreturn();
+
 /* ---------------------------------------------------------------------
  * qoe_type.c: qoe_timeline values
  * ---------------------------------------------------------------------

@@ -124,9 +124,7 @@ qoe_pg_timeline_from_merge(QoeMergeReader *mr)
 		qoe_compact_put(&w, &piece);
 	qoe_buffer_free(&piece);
 	if (err != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid qoe_agg aggregate state: %s", err)));
+		qoe_pg_state_corrupt(err);
 	size = qoe_compact_end(&w, mr->out);
 	if (size > MaxAllocSize - VARHDRSZ)
 		timeline_too_large(size);
