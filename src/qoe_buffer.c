@@ -1369,20 +1369,6 @@ qoe_buffer_merge_canonical(QoeBuffer *dst, const QoeBuffer *src)
 	qoe_buffer_merge_canonical_many(dst, &src, 1);
 }
 
-/* inputs of one k-way merge at most (a bit each in a mask) */
-#define MERGE_MAX_INPUTS 64
-
-/* the event at position pos of input in, its key mapped to the merged rank */
-static inline QoeEvent
-mapped_event(const QoeBuffer *in, const uint32_t *map, size_t pos)
-{
-	QoeEvent	x = in->events[pos];
-
-	if (x.key != QOE_NO_KEY)
-		x.key = map[x.key];
-	return x;
-}
-
 /*
  * Merge the sorted key lists of in[0 .. k-1] into one table (freshly
  * allocated in km): a key several inputs hold is kept once, and
@@ -1475,120 +1461,67 @@ merge_key_lists(const QoeAllocator *a, const QoeBuffer *const *in, int k,
 	qfree(a, pos);
 }
 
-/* the key maps of km (the merged table itself goes to a buffer) */
-static void
-free_key_maps(const QoeAllocator *a, KeyMerge *km, int k)
-{
-	int			i;
-
-	for (i = 0; i < k; i++)
-		qfree(a, km->map[i]);
-	qfree(a, km->map);
-	km->map = NULL;
-}
-
 void
 qoe_buffer_merge_canonical_many(QoeBuffer *dst, const QoeBuffer *const *src, int nsrc)
 {
 	const QoeAllocator *a = dst->alloc;
-	const QoeBuffer **in;
-	KeyMerge	km;
-	size_t	   *pos;
-	QoeEvent   *head;
-	size_t		nev = 0,
-				o = 0;
-	QoeEvent   *out;
-	int			k,
+	QoeMergeInput in[QOE_MERGE_MAX];
+	QoeMergeReader r;
+	QoeBuffer	out,
+				merged;
+	const char *err;
+	int			k = 0,
 				i;
 
-	/* more inputs than a mask holds: merge them in turns */
-	while (nsrc > MERGE_MAX_INPUTS - 1)
+	/* more inputs than one merge takes: merge them in turns */
+	while (nsrc > QOE_MERGE_MAX - 1)
 	{
-		qoe_buffer_merge_canonical_many(dst, src, MERGE_MAX_INPUTS - 1);
-		src += MERGE_MAX_INPUTS - 1;
-		nsrc -= MERGE_MAX_INPUTS - 1;
+		qoe_buffer_merge_canonical_many(dst, src, QOE_MERGE_MAX - 1);
+		src += QOE_MERGE_MAX - 1;
+		nsrc -= QOE_MERGE_MAX - 1;
 	}
+
+	/* one pass of QoeMergeReader over dst and the sources, into one piece */
+	in[k].buf = dst;
+	in[k++].reader = NULL;
 	for (i = 0; i < nsrc; i++)
 	{
-		add_counters(dst, src[i]);
-		nev = add_size(a, nev, src[i]->nevents);
-	}
-	if (nev == 0)
-		return;
-
-	/* the inputs: dst, then every src that has events */
-	k = 0;
-	in = qalloc(a, sizeof(QoeBuffer *) * (size_t) (nsrc + 1));
-	in[k++] = dst;
-	for (i = 0; i < nsrc; i++)
-		if (src[i]->nevents > 0)
-			in[k++] = src[i];
-	pos = qalloc(a, sizeof(size_t) * (size_t) k);
-	head = qalloc(a, sizeof(QoeEvent) * (size_t) k);
-	nev = 0;
-	for (i = 0; i < k; i++)
-	{
-		nev = add_size(a, nev, in[i]->nevents);
-		pos[i] = 0;
-	}
-
-	/* keys: merge the sorted lists */
-	merge_key_lists(a, in, k, &km);
-
-	/*
-	 * events: merge the sorted arrays, keys mapped to merged ranks; an
-	 * event several inputs hold is kept once and counted as a duplicate
-	 * for each copy dropped
-	 */
-	out = qalloc(a, mul_size(a, nev, sizeof(QoeEvent)));
-	for (i = 0; i < k; i++)
-		if (in[i]->nevents > 0)
-			head[i] = mapped_event(in[i], km.map[i], 0);
-	for (;;)
-	{
-		int			best = -1;
-		uint64_t	same = 0;
-
-		for (i = 0; i < k; i++)
+		/* one without events gives only its counters (its keys are unused) */
+		if (src[i]->nevents == 0)
 		{
-			int			c;
-
-			if (pos[i] >= in[i]->nevents)
-				continue;
-			c = best < 0 ? -1 : ev_cmp(&head[i], &head[best]);
-			if (c < 0)
-			{
-				best = i;
-				same = (uint64_t) 1 << i;
-			}
-			else if (c == 0)
-				same |= (uint64_t) 1 << i;
+			add_counters(dst, src[i]);
+			continue;
 		}
-		if (best < 0)
-			break;
-		check_interrupts(o);
-		out[o++] = head[best];
-		for (i = 0; i < k; i++)
-		{
-			if (!(same & ((uint64_t) 1 << i)))
-				continue;
-			if (i != best)
-				dst->duplicate_events = add_count(dst->duplicate_events, 1);
-			if (++pos[i] < in[i]->nevents)
-				head[i] = mapped_event(in[i], km.map[i], pos[i]);
-		}
+		in[k].buf = src[i];
+		in[k++].reader = NULL;
 	}
+	if (k == 1)
+		return;					/* no source with events: dst as it was */
+	qoe_buffer_init(&out, a);
+	qoe_buffer_init(&merged, a);
+	(void) qoe_merge_open(&r, in, k, &out);	/* buffers: cannot fail */
+	reserve_events(&merged, r.total);
+	(void) qoe_merge_next(&r, &merged, SIZE_MAX, &err);
+	qoe_merge_close(&r);
 
+	/* dst takes the merged events, keys and counters */
 	qfree(a, dst->events);
-	dst->events = out;
-	dst->nevents = o;
-	dst->evcap = nev;
-	if (km.newoff != NULL)
-		replace_keys(dst, km.newdata, km.total, km.newoff, km.newlen, km.m, km.cap);
-	free_key_maps(a, &km, k);
-	qfree(a, pos);
-	qfree(a, head);
-	qfree(a, in);
+	dst->events = merged.events;
+	dst->nevents = merged.nevents;
+	dst->evcap = merged.evcap;
+	if (out.nkeys > 0)
+	{
+		replace_keys(dst, out.keydata, out.keydata_len, out.keyoff, out.keylen,
+					 out.nkeys, out.keycap);
+		out.keydata = NULL;
+		out.keyoff = NULL;
+		out.keylen = NULL;
+		out.nkeys = 0;
+	}
+	dst->invalid_events = out.invalid_events;
+	dst->unknown_events = out.unknown_events;
+	dst->duplicate_events = out.duplicate_events;
+	qoe_buffer_free(&out);
 	dst->canonical = true;
 }
 
