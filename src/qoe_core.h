@@ -215,9 +215,10 @@ extern void qoe_buffer_canonicalize(QoeBuffer *b);
 extern void qoe_buffer_merge_canonical(QoeBuffer *dst, const QoeBuffer *src);
 
 /*
- * The same with several sources at once (all canonical, like dst): one
- * pass that writes the merged events once, where merging them one after
- * the other writes the growing result again each time.
+ * The same with several sources at once (all canonical, like dst, and none
+ * of them dst itself): one pass that writes the merged events once, where
+ * merging them one after the other writes the growing result again each
+ * time.
  */
 extern void qoe_buffer_merge_canonical_many(QoeBuffer *dst,
 											const QoeBuffer *const *src, int nsrc);

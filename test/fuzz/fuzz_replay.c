@@ -245,7 +245,7 @@ collect_free(Collect *c)
 static void
 check_same_metrics(const QoeMetrics *a, const QoeMetrics *b, bool dq)
 {
-	const char *field = metrics_differ(a, b, dq);
+	const char *field = metrics_differ(a, b, dq, false);
 
 	if (field != NULL)
 		fprintf(stderr, "fuzz_replay: metrics differ in %s\n", field);

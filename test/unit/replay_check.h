@@ -16,10 +16,10 @@
 /*
  * The name of the first field in which a and b differ, or NULL.  Fields
  * that a flag says are NULL (max_position without has_position, ...) are
- * not compared; the data-quality counters only when dq.
+ * compared only when all; the data-quality counters only when dq.
  */
 static inline const char *
-metrics_differ(const QoeMetrics *a, const QoeMetrics *b, bool dq)
+metrics_differ(const QoeMetrics *a, const QoeMetrics *b, bool dq, bool all)
 {
 #define SAME_I(f) do { if (a->f != b->f) return #f; } while (0)
 #define SAME_D(f) do { if (memcmp(&a->f, &b->f, sizeof(double)) != 0) return #f; } while (0)
@@ -47,7 +47,7 @@ metrics_differ(const QoeMetrics *a, const QoeMetrics *b, bool dq)
 	SAME_I(start_failures);
 	SAME_I(playback_failures);
 	SAME_I(has_position);
-	if (a->has_position)
+	if (a->has_position || all)
 	{
 		SAME_D(max_position);
 		SAME_D(content_watched);
@@ -58,7 +58,7 @@ metrics_differ(const QoeMetrics *a, const QoeMetrics *b, bool dq)
 		return "bitrate_weighted";
 	SAME_D(bitrate_weight);
 	SAME_I(has_bitrate);
-	if (a->has_bitrate)
+	if (a->has_bitrate || all)
 	{
 		SAME_D(min_bitrate);
 		SAME_D(max_bitrate);
@@ -67,7 +67,7 @@ metrics_differ(const QoeMetrics *a, const QoeMetrics *b, bool dq)
 	SAME_I(downshifts);
 	SAME_I(unmatched_buffer_ends);
 	SAME_I(has_ts);
-	if (a->has_ts)
+	if (a->has_ts || all)
 	{
 		SAME_I(first_ts);
 		SAME_I(last_ts);

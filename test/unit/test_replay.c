@@ -795,7 +795,7 @@ test_replay_merge(void)
 			qoe_replay(&ref, &params[pi], &want, &sref);
 			/* the reference agrees with all the rows in one buffer */
 			qoe_replay(&all, &params[pi], &whole, NULL);
-			diff = metrics_differ(&want, &whole, true);
+			diff = metrics_differ(&want, &whole, true, true);
 			unit_report(diff == NULL, __FILE__, __LINE__,
 						"the merged parts replay as all the rows in one buffer");
 			if (diff)
@@ -831,7 +831,7 @@ test_replay_merge(void)
 
 					memset(&got, 0x55, sizeof(got));
 					err = replay_merged(in, n, wants[wi], &params[pi], &got, &sgot);
-					diff = metrics_differ(&got, &want, true);
+					diff = metrics_differ(&got, &want, true, true);
 					ok = err == NULL && diff == NULL && dgot.rows == dref.rows &&
 						dgot.h == dref.h;
 					unit_report(ok, __FILE__, __LINE__,
