@@ -1946,16 +1946,11 @@ qoe_serial_open(QoeSerialReader *r, const unsigned char *data, size_t len,
 	if (data != NULL && len >= 4 && memcmp(data, QOE_COMPACT_MAGIC, 4) == 0)
 	{
 		/* check it all now; qoe_serial_next decodes it again */
-		err = compact_open(&r->compact, b, data, len);
-		if (err != NULL)
-			return err;
-		err = compact_check(&r->compact, &r->first_ts, &r->last_ts);
-		if (err != NULL)
-			return err;
-		b->canonical = true;
-		r->nevents = (size_t) r->compact.nevents;
-		r->nkeys = r->compact.nkeys;
-		return NULL;
+		err = qoe_serial_open_unchecked(r, data, len, b);
+		if (err == NULL)
+			err = compact_check(&r->compact, &r->first_ts, &r->last_ts);
+		r->unchecked = false;
+		return err;
 	}
 	err = serial_open(&s, data, len, true);
 	if (err == NULL)

@@ -80,44 +80,50 @@ timeline_too_large(size_t size)
 }
 
 /*
- * A buffer as a qoe_timeline value, in the compact binary form.  Room for
+ * Room for a qoe_timeline value of at most bound bytes of data.  Room for
  * the largest encoding is allocated; only what is written is touched (a
  * large block is mapped, not written, until used) and stored.
  */
-struct varlena *
-qoe_pg_timeline_from_buffer(QoeBuffer *b)
+static struct varlena *
+timeline_alloc(size_t bound)
 {
-	size_t		bound,
-				size;
-	struct varlena *result;
-
-	if (!b->canonical)
-		qoe_buffer_canonicalize(b);
-	bound = qoe_buffer_compact_bound(b);
 	if (bound > MaxAllocHugeSize - VARHDRSZ)
 		timeline_too_large(bound);
-	result = (struct varlena *) qoe_pg_alloc_large(CurrentMemoryContext, bound + VARHDRSZ);
-	size = qoe_buffer_compact_serialize(b, (unsigned char *) VARDATA(result));
+	return (struct varlena *) qoe_pg_alloc_large(CurrentMemoryContext, bound + VARHDRSZ);
+}
+
+/* the value's length, once its size bytes of data are written */
+static struct varlena *
+timeline_finish(struct varlena *result, size_t size)
+{
 	if (size > MaxAllocSize - VARHDRSZ)
 		timeline_too_large(size);
 	SET_VARSIZE(result, size + VARHDRSZ);
 	return result;
 }
 
+/* a buffer as a qoe_timeline value, in the compact binary form */
+struct varlena *
+qoe_pg_timeline_from_buffer(QoeBuffer *b)
+{
+	struct varlena *result;
+
+	if (!b->canonical)
+		qoe_buffer_canonicalize(b);
+	result = timeline_alloc(qoe_buffer_compact_bound(b));
+	return timeline_finish(result,
+						   qoe_buffer_compact_serialize(b, (unsigned char *) VARDATA(result)));
+}
+
 struct varlena *
 qoe_pg_timeline_from_merge(QoeMergeReader *mr)
 {
-	size_t		bound,
-				size;
 	struct varlena *result;
 	QoeCompactWriter w;
 	QoeBuffer	piece;
 	const char *err = NULL;
 
-	bound = qoe_compact_bound(mr->out, mr->total);
-	if (bound > MaxAllocHugeSize - VARHDRSZ)
-		timeline_too_large(bound);
-	result = (struct varlena *) qoe_pg_alloc_large(CurrentMemoryContext, bound + VARHDRSZ);
+	result = timeline_alloc(qoe_compact_bound(mr->out, mr->total));
 	qoe_buffer_init(&piece, mr->out->alloc);
 	qoe_compact_begin(&w, mr->out, (unsigned char *) VARDATA(result));
 	while (qoe_merge_next(mr, &piece, QOE_PG_MERGE_PIECE, &err))
@@ -125,11 +131,7 @@ qoe_pg_timeline_from_merge(QoeMergeReader *mr)
 	qoe_buffer_free(&piece);
 	if (err != NULL)
 		qoe_pg_state_corrupt(err);
-	size = qoe_compact_end(&w, mr->out);
-	if (size > MaxAllocSize - VARHDRSZ)
-		timeline_too_large(size);
-	SET_VARSIZE(result, size + VARHDRSZ);
-	return result;
+	return timeline_finish(result, qoe_compact_end(&w, mr->out));
 }
 
 Datum
