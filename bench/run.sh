@@ -20,9 +20,15 @@
 #   3b. runs bench/probe.c (what fresh memory and a second process cost)
 #      and bench/merge.c (the core alone: the leader's final step over three
 #      partial states of BENCH_SESSIONS / 10 sessions of 100 events);
+#   3c. declares the floor aggregate qoe_bench_floor (bench/floor.c, a
+#      module of its own: counts rows, takes qoe_agg's arguments; what
+#      PostgreSQL charges to feed any aggregate those columns);
 #   4. runs every query BENCH_REPS times (default 5) after one warm-up and
-#      prints the median, the ratios and the targets.  Every measured result
-#      is consumed by an outer aggregate, so that nothing is optimised away.
+#      prints the median, the ratios and the targets, with references of
+#      PostgreSQL's own for the same shape of work (the floor aggregate,
+#      array_agg per group, the rows grouped by session alone).  Every
+#      measured result is consumed by an outer aggregate, so that nothing
+#      is optimised away.
 #
 # Environment: BENCH_REPS (default 5), BENCH_SESSIONS (default 1000000;
 # smaller for a quick look), BENCH_KEEP_LOG=1 (keep the raw timings).
@@ -90,7 +96,7 @@ row()
 	verdict=$(awk -v r="$3" -v op="$4" -v t="$5" 'BEGIN {
 		if (op == "ref") { print "ref"; exit }
 		ok = (op == "<=") ? (r <= t) : (r >= t); print ok ? "PASS" : "MISS" }')
-	ROWS+=("$(printf "| %-52s | %8s | %7s | %-7s | %-4s |" "$1" "$(printf %s "$2" | awk '{ if ($1 == "-") print "-"; else printf "%.3f", $1 }')" "$3" "$([ "$4" = ref ] && echo - || echo "$4 $5")" "$verdict")")
+	ROWS+=("$(printf "| %-56s | %8s | %7s | %-7s | %-4s |" "$1" "$(printf %s "$2" | awk '{ if ($1 == "-") print "-"; else printf "%.3f", $1 }')" "$3" "$([ "$4" = ref ] && echo - || echo "$4 $5")" "$verdict")")
 }
 
 # The extension's SQL script with MODULE_PATHNAME pointing at a private
@@ -202,6 +208,25 @@ SQL
 	sql "SELECT count(*) FROM ev; SELECT count(*) FROM ev_part; SELECT count(*) FROM ev_hour" >/dev/null
 }
 
+# the floor aggregate (bench/floor.c, built by main into BENCH_FLOOR):
+# one transition function for both argument lists qoe_agg's aggregates
+# take here, a by-value int8 state and a combine function, so that it runs
+# in the same plans (partial aggregation, 2 workers)
+declare_floor()
+{
+	[ -r "${BENCH_FLOOR:-}" ] || { warn "the floor aggregate module was not built"; exit 1; }
+	"${PSQL[@]}" <<SQL
+CREATE FUNCTION qoe_bench_floor_sfunc(int8, timestamptz, text, float8, float8)
+  RETURNS int8 AS '$BENCH_FLOOR' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION qoe_bench_floor_sfunc(int8, timestamptz, text, float8, float8, text)
+  RETURNS int8 AS '$BENCH_FLOOR' LANGUAGE C PARALLEL SAFE;
+CREATE AGGREGATE qoe_bench_floor(timestamptz, text, float8, float8)
+  (sfunc = qoe_bench_floor_sfunc, stype = int8, initcond = '0', combinefunc = int8pl, parallel = safe);
+CREATE AGGREGATE qoe_bench_floor(timestamptz, text, float8, float8, text)
+  (sfunc = qoe_bench_floor_sfunc, stype = int8, initcond = '0', combinefunc = int8pl, parallel = safe);
+SQL
+}
+
 # peak anonymous memory (RssAnon, kB) of one backend while it runs a script
 peak_rss_kb()
 {
@@ -238,6 +263,7 @@ inner_bench()
 	local args="ts, event, \"position\", bitrate"
 
 	build_datasets
+	declare_floor
 	# what the machine charges for fresh memory and for a second process
 	# (bench/probe.c, built by main; run here, before the queries)
 	if [ -x "${BENCH_PROBE:-}" ]; then
@@ -255,8 +281,12 @@ inner_bench()
 	time_query count_user "$par" "SELECT count(*), sum(c) FROM (SELECT user_id, count(*) c FROM ev GROUP BY 1) q"
 	time_query count_video "$par" "SELECT count(*), sum(c) FROM (SELECT video_id, count(*) c FROM ev GROUP BY 1) q"
 
-	say "1b. references: PostgreSQL's own array_agg, and count(*) with 2 workers"
-	time_query array_agg_session "$par" "SELECT count(*), sum(c) FROM (SELECT session_id, cardinality(array_agg(ts)) c FROM ev GROUP BY 1) q"
+	say "1b. references: PostgreSQL's own array_agg, and the floor aggregate (bench/floor.c)"
+	local g
+	for g in session user video; do
+		time_query "array_agg_$g" "$par" "SELECT count(*), sum(c) FROM (SELECT ${g}_id, cardinality(array_agg(ts)) c FROM ev GROUP BY 1) q"
+		time_query "floor_$g" "$par" "SELECT count(*), sum(c) FROM (SELECT ${g}_id, qoe_bench_floor($args) c FROM ev GROUP BY 1) q"
+	done
 
 	say "2. qoe_stats($args) per group"
 	time_query stats_session "$par" "SELECT count(*), sum((s).play_time), sum((s).buffer_time) FROM (SELECT session_id, qoe_stats($args) s FROM ev GROUP BY 1) q"
@@ -301,10 +331,13 @@ inner_bench()
 
 	say "6. one group of all events"
 	time_query count_all "$par" "SELECT count(*) FROM ev"
+	time_query floor_all "$par" "SELECT qoe_bench_floor($args, session_id) FROM ev"
 	time_query stats_all "$par" "SELECT (s).sessions, (s).play_time FROM (SELECT qoe_stats($args, session_id) s FROM ev) q"
 
 	say "7. windows: one hour, 100,000 concurrent sessions"
 	time_query count_hour "$par" "SELECT count(*) FROM ev_hour"
+	time_query floor_hour "$par" "SELECT qoe_bench_floor(ts, event, \"position\", value, session_id) FROM ev_hour"
+	time_query count_hour_session "$par" "SELECT count(*), sum(c) FROM (SELECT session_id, count(*) c FROM ev_hour GROUP BY 1) q"
 	# the issue's own form (a LATERAL call on the subquery's timeline), and
 	# the same with the timeline as a scalar subquery (an InitPlan, whose
 	# result PostgreSQL copies into a tuple: one more pass over the value)
@@ -352,7 +385,16 @@ inner_bench()
 	row "transition state, bytes per event" "-" "$per_event" "<=" 32
 	row "stored timeline, bytes per event, ev" "-" "$tl_ev" "ref" ""
 	row "stored timeline, bytes per event, ev_hour" "-" "$tl_hour" "ref" ""
-	row "reference: array_agg(ts) / count(*), per session" "${T[array_agg_session]}" "$(ratio "${T[array_agg_session]}" "${T[count_session]}")" "ref" ""
+	for g in session user video; do
+		row "reference: array_agg(ts) / count(*), per $g" "${T[array_agg_$g]}" "$(ratio "${T[array_agg_$g]}" "${T[count_$g]}")" "ref" ""
+	done
+	for g in session user video; do
+		row "reference: floor aggregate / count(*), per $g" "${T[floor_$g]}" "$(ratio "${T[floor_$g]}" "${T[count_$g]}")" "ref" ""
+	done
+	row "reference: floor aggregate / count(*), all rows of ev" "${T[floor_all]}" "$(ratio "${T[floor_all]}" "${T[count_all]}")" "ref" ""
+	row "reference: rows grouped by session / count(*), ev" "${T[count_session]}" "$(ratio "${T[count_session]}" "${T[count_all]}")" "ref" ""
+	row "reference: floor aggregate / count(*), ev_hour" "${T[floor_hour]}" "$(ratio "${T[floor_hour]}" "${T[count_hour]}")" "ref" ""
+	row "reference: rows grouped by session / count(*), ev_hour" "${T[count_hour_session]}" "$(ratio "${T[count_hour_session]}" "${T[count_hour]}")" "ref" ""
 	row "reference: count(*) serial / 2 workers, per session" "${T[count_session_2w]}" "$(ratio "${T[count_session_serial]}" "${T[count_session_2w]}")" "ref" ""
 	row "reference: count(*) serial / 2 workers, ev_part" "${T[part_count_2w]}" "$(ratio "${T[part_count_serial]}" "${T[part_count_2w]}")" "ref" ""
 	row "windows: peak backend memory (serial), MB" "-" "$(awk -v k="$mem_windows" 'BEGIN { printf "%.0f", k / 1024 }')" "<=" 1536
@@ -365,8 +407,8 @@ inner_bench()
 	echo "${CORE_MERGE:-core merge: not run}"
 	echo "floors: count(*) per session ${T[count_session]} s (serial ${T[count_session_serial]} s), per user ${T[count_user]} s, per video ${T[count_video]} s, all ${T[count_all]} s, ev_hour ${T[count_hour]} s"
 	echo
-	printf '| %-52s | %8s | %7s | %-7s | %-4s |\n' figure "median s" ratio target ""
-	printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..54})" "----------" "---------" "---------" "------"
+	printf '| %-56s | %8s | %7s | %-7s | %-4s |\n' figure "median s" ratio target ""
+	printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..58})" "----------" "---------" "---------" "------"
 	printf '%s\n' "${ROWS[@]}"
 }
 
@@ -388,6 +430,12 @@ main()
 	export BENCH_LIB=$BENCH_DIR/qoe_agg.so
 	if "${CC:-gcc}" -O2 -Wall -Wextra -Werror -o "$BENCH_DIR/probe" "$ROOT/bench/probe.c"; then
 		export BENCH_PROBE=$BENCH_DIR/probe
+	fi
+	# the floor aggregate's module (bench/floor.c), against the server's headers
+	if "${CC:-gcc}" -O2 -fPIC -shared -Wall -Wextra -Wno-unused-parameter -Werror \
+		-I"$("$PG_CONFIG" --includedir-server)" -o "$BENCH_DIR/floor.so" "$ROOT/bench/floor.c"; then
+		chmod 755 "$BENCH_DIR/floor.so"
+		export BENCH_FLOOR=$BENCH_DIR/floor.so
 	fi
 	# the core's benchmark of the leader's final step (bench/merge.c)
 	if make -C "$ROOT" -s build/bench/merge >/dev/null; then
