@@ -286,13 +286,14 @@ state_streams(void *st)
 
 /*
  * Open a merge of a buffer state's events (its own and its pending
- * states') into mr; out (initialised here, in the current memory context,
- * with *alloc) receives the merged keys and counters.  The state's own
- * buffer is put in canonical form (the same events); nothing is consumed.
+ * states') into mr; out (initialised here with *alloc, see
+ * qoe_pg_temp_allocator_init) receives the merged keys and counters.  The state's
+ * own buffer is put in canonical form (the same events); nothing is
+ * consumed.
  */
 static void
 state_merge_open(QoeAggState *state, QoeMergeReader *mr, QoeBuffer *out,
-				 QoeAllocator *alloc)
+				 QoeAllocator *alloc, QoePgScratch *scratch)
 {
 	QoeMergeInput in[1 + QOE_MAX_PENDING];
 	int			n = 0;
@@ -312,7 +313,7 @@ state_merge_open(QoeAggState *state, QoeMergeReader *mr, QoeBuffer *out,
 		in[n].reader = s->compact != NULL ? &s->reader : NULL;
 		n++;
 	}
-	qoe_pg_allocator_init(alloc, CurrentMemoryContext);
+	qoe_pg_temp_allocator_init(alloc, scratch);
 	qoe_buffer_init(out, alloc);
 	err = qoe_merge_open(mr, in, n, out);
 	if (err != NULL)
@@ -329,17 +330,18 @@ state_merge_close(QoeMergeReader *mr, QoeBuffer *out)
 /*
  * The events of a state as a buffer, for final functions: a buffer state's
  * own buffer (the caller may canonicalise it in place), or a log decoded
- * into *tmp in the current memory context (the caller frees it).
+ * into *tmp with *tmpalloc (see qoe_pg_temp_allocator_init; the caller frees it).
  */
 static QoeBuffer *
-state_buffer(void *st, QoeBuffer *tmp, QoeAllocator *tmpalloc)
+state_buffer(void *st, QoeBuffer *tmp, QoeAllocator *tmpalloc,
+			 QoePgScratch *scratch)
 {
 	if (*(uint32 *) st == QOE_STATE_BUFFER)
 	{
 		state_settle((QoeAggState *) st);
 		return &((QoeAggState *) st)->buf;
 	}
-	qoe_pg_allocator_init(tmpalloc, CurrentMemoryContext);
+	qoe_pg_temp_allocator_init(tmpalloc, scratch);
 	qoe_buffer_init(tmp, tmpalloc);
 	/* every caller puts it in canonical form: decode it that way at once */
 	qoe_log_to_canonical((const QoeLog *) st, tmp);
@@ -1059,7 +1061,7 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 	}
 
 	/* a buffer state's canonical form means the same events */
-	b = state_buffer(st, &tmp, &alloc);
+	b = state_buffer(st, &tmp, &alloc, &qoe_pg_fn_cache(fcinfo)->scratch);
 	result = serialize_buffer(b);
 	if (b == &tmp)
 		qoe_buffer_free(&tmp);
@@ -1152,12 +1154,14 @@ qoe_agg_final_timeline(PG_FUNCTION_ARGS)
 	{
 		QoeMergeReader mr;
 
-		state_merge_open((QoeAggState *) PG_GETARG_POINTER(0), &mr, &tmp, &alloc);
+		state_merge_open((QoeAggState *) PG_GETARG_POINTER(0), &mr, &tmp, &alloc,
+						 &qoe_pg_fn_cache(fcinfo)->scratch);
 		result = qoe_pg_timeline_from_merge(&mr);
 		state_merge_close(&mr, &tmp);
 		PG_RETURN_POINTER(result);
 	}
-	b = state_buffer(PG_GETARG_POINTER(0), &tmp, &alloc);
+	b = state_buffer(PG_GETARG_POINTER(0), &tmp, &alloc,
+					 &qoe_pg_fn_cache(fcinfo)->scratch);
 
 	/* canonicalises a buffer state in place (allowed: same meaning) */
 	result = qoe_pg_timeline_from_buffer(b);
@@ -1167,7 +1171,7 @@ qoe_agg_final_timeline(PG_FUNCTION_ARGS)
 }
 
 static void
-replay_state(void *st, QoeMetrics *m)
+replay_state(void *st, QoePgScratch *scratch, QoeMetrics *m)
 {
 	QoeParams	p;
 	QoeAllocator alloc;
@@ -1181,7 +1185,7 @@ replay_state(void *st, QoeMetrics *m)
 		QoeBuffer	piece;
 		const char *err;
 
-		state_merge_open((QoeAggState *) st, &mr, &tmp, &alloc);
+		state_merge_open((QoeAggState *) st, &mr, &tmp, &alloc, scratch);
 		qoe_buffer_init(&piece, &alloc);
 		err = qoe_replay_merge(&mr, &piece, QOE_PG_MERGE_PIECE, &p, m, NULL);
 		qoe_buffer_free(&piece);
@@ -1190,7 +1194,7 @@ replay_state(void *st, QoeMetrics *m)
 			qoe_pg_state_corrupt(err);
 		return;
 	}
-	b = state_buffer(st, &tmp, &alloc);
+	b = state_buffer(st, &tmp, &alloc, scratch);
 	qoe_replay(b, &p, m, NULL);
 	if (b == &tmp)
 		qoe_buffer_free(&tmp);
@@ -1205,6 +1209,7 @@ Datum
 qoe_agg_final_stats(PG_FUNCTION_ARGS)
 {
 	QoeMetrics	m;
+	QoePgFnCache *fc;
 	TupleDesc	tupdesc;
 	Datum		values[QOE_NFIELDS];
 	bool		nulls[QOE_NFIELDS];
@@ -1212,9 +1217,10 @@ qoe_agg_final_stats(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	replay_state(PG_GETARG_POINTER(0), &m);
+	fc = qoe_pg_fn_cache(fcinfo);
+	replay_state(PG_GETARG_POINTER(0), &fc->scratch, &m);
 
-	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	tupdesc = fc->tupdesc;
 	if (tupdesc == NULL)
 	{
 		Datum		result = qoe_pg_stats_datum(fcinfo, &m);	/* checks the type */
@@ -1225,7 +1231,7 @@ qoe_agg_final_stats(PG_FUNCTION_ARGS)
 		oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
 		MemoryContextSwitchTo(oldcxt);
-		fcinfo->flinfo->fn_extra = tupdesc;
+		fc->tupdesc = tupdesc;
 		return result;
 	}
 	for (i = 0; i < QOE_NFIELDS; i++)
@@ -1245,7 +1251,7 @@ qoe_agg_final_##lower(PG_FUNCTION_ARGS) \
 	\
 	if (PG_ARGISNULL(0)) \
 		PG_RETURN_NULL(); \
-	replay_state(PG_GETARG_POINTER(0), &m); \
+	replay_state(PG_GETARG_POINTER(0), &qoe_pg_fn_cache(fcinfo)->scratch, &m); \
 	result = qoe_pg_metric_datum(&m, QOE_F_##upper, &isnull); \
 	if (isnull) \
 		PG_RETURN_NULL(); \
