@@ -1,18 +1,18 @@
--- Scratch blocks reused from one group to the next (QoePgScratch, README
--- "Performance"): the final and serial functions decode and sort each
--- group's events into temporary blocks of 64 kB to 16 MB that they keep,
--- up to 8, for the next groups.  Sixteen groups, one session each, of
--- 1,000 to 600,000 events (32 kB to 19 MB of decoded events: below, inside
--- and above the kept sizes), in an order where a group often takes a
--- block a larger group left, and where more blocks are freed than kept.
--- The rows arrive shuffled, so that each group is sorted (more temporary
--- blocks).
+-- Temporary blocks reused from one group to the next (qoe_cache.c, README
+-- "Performance"): the final, serial and accessor functions decode and sort
+-- each group's events into temporary blocks; those of 64 kB to 16 MB go
+-- back to one cache per backend, which keeps up to 8 (32 MB) until the end
+-- of the transaction for the next groups.  Sixteen groups, one session
+-- each, of 1,000 to 600,000 events (32 kB to 19 MB of decoded events:
+-- below, inside and above the kept sizes), in an order where a group often
+-- takes a block a larger group left, and where more blocks are freed than
+-- kept.  The rows arrive shuffled, so that each group is sorted (more
+-- temporary blocks).
 --
 -- Group g of n events: play at 0 s, a heartbeat every second with the
 -- position played, ended at n - 1 s.  Each is one session of exactly
 -- n - 1 s of play time, max position n - 1, last event at n - 1 s, no
--- duplicates.
--- Every plan below must give exactly that, in every form.
+-- duplicates.  Every plan below must give exactly that, in every form.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS qoe_agg;
 RESET client_min_messages;
@@ -57,7 +57,7 @@ SELECT * FROM sr_check ORDER BY g;
 RESET enable_hashagg;
 
 -- forced parallel, every partial state serialized sorted (the serial
--- function decodes and sorts each group's log with its own scratch)
+-- function decodes and sorts each group's log in the worker's cache)
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
@@ -66,8 +66,8 @@ SET qoe_agg.partial_log_limit = 0;
 SELECT * FROM sr_check ORDER BY g;
 RESET qoe_agg.partial_log_limit;
 
--- a window aggregate (WindowAgg calls the final once per partition, with
--- its own scratch): exact for each group
+-- a window aggregate (WindowAgg calls the final once per partition):
+-- exact for each group
 SET max_parallel_workers_per_gather = 0;
 SELECT g, n, w = n - 1 AS exact
 FROM (SELECT g, n, row_number() OVER (PARTITION BY g ORDER BY ts DESC) AS r,
@@ -75,8 +75,8 @@ FROM (SELECT g, n, row_number() OVER (PARTITION BY g ORDER BY ts DESC) AS r,
       FROM sr WHERE g IN (2, 4, 5, 9)) x
 WHERE r = 1 ORDER BY g;
 
--- accessors over stored timelines, one row after another (each call site
--- keeps its scratch across the rows)
+-- accessors over stored timelines, one row after another (each decodes
+-- the row's timeline into blocks the previous rows freed)
 CREATE TEMP TABLE sr_t AS
 SELECT g, n, qoe_timeline(ts, event, pos) AS t FROM sr GROUP BY g, n;
 SELECT g, n,

@@ -208,13 +208,13 @@ qoe_pg_stats_datum(FunctionCallInfo fcinfo, const QoeMetrics *m)
 }
 
 void
-qoe_pg_replay_timeline(Datum d, QoePgScratch *scratch, QoeMetrics *m)
+qoe_pg_replay_timeline(Datum d, QoeMetrics *m)
 {
 	QoeAllocator alloc;
 	QoeBuffer	b;
 	QoeParams	p;
 
-	qoe_pg_temp_allocator_init(&alloc, scratch);
+	qoe_pg_temp_allocator_init(&alloc);
 	qoe_pg_timeline_decode(d, &b, &alloc);
 	qoe_pg_params(&p);
 	qoe_replay(&b, &p, m, NULL);
@@ -226,7 +226,7 @@ qoe_t_stats(PG_FUNCTION_ARGS)
 {
 	QoeMetrics	m;
 
-	qoe_pg_replay_timeline(PG_GETARG_DATUM(0), &qoe_pg_fn_cache(fcinfo)->scratch, &m);
+	qoe_pg_replay_timeline(PG_GETARG_DATUM(0), &m);
 	return qoe_pg_stats_datum(fcinfo, &m);
 }
 
@@ -240,7 +240,7 @@ qoe_t_##lower(PG_FUNCTION_ARGS) \
 	bool		isnull; \
 	Datum		result; \
 	\
-	qoe_pg_replay_timeline(PG_GETARG_DATUM(0), &qoe_pg_fn_cache(fcinfo)->scratch, &m); \
+	qoe_pg_replay_timeline(PG_GETARG_DATUM(0), &m); \
 	result = qoe_pg_metric_datum(&m, QOE_F_##upper, &isnull); \
 	if (isnull) \
 		PG_RETURN_NULL(); \
@@ -270,7 +270,7 @@ qoe_t_completed(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	qoe_pg_replay_timeline(PG_GETARG_DATUM(0), &qoe_pg_fn_cache(fcinfo)->scratch, &m);
+	qoe_pg_replay_timeline(PG_GETARG_DATUM(0), &m);
 
 	if (m.completions <= 0)
 		PG_RETURN_BOOL(false);
@@ -303,7 +303,7 @@ qoe_t_percent_watched(PG_FUNCTION_ARGS)
 	if (isnan(duration) || duration <= 0)
 		PG_RETURN_NULL();
 
-	qoe_pg_replay_timeline(PG_GETARG_DATUM(0), &qoe_pg_fn_cache(fcinfo)->scratch, &m);
+	qoe_pg_replay_timeline(PG_GETARG_DATUM(0), &m);
 	if (!m.has_position)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(m.content_watched / duration);

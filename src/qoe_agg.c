@@ -426,179 +426,60 @@ qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt)
 }
 
 /*
- * Scratch allocator (qoe_pg.h).  Every block starts with a ScratchHeader:
- * a magic word, and the block's size class (0 for a block that is not
- * kept: smaller than 32 kB, or larger than QOE_SCRATCH_MAX).  The pointer
- * handed out follows the header.
+ * Temporary buffers (qoe_pg.h, qoe_pg_temp_allocator_init): one block cache
+ * (qoe_cache.c) per backend and transaction.  The blocks it keeps live in
+ * a memory context of its own under TopTransactionContext, which takes
+ * them, and the cache, at the end of the transaction (the reset callback
+ * forgets the cache).  Blocks it does not keep come from the current
+ * memory context, as before.
  */
-#define QOE_SCRATCH_SMALL	((size_t) 32 * 1024)
-#define QOE_SCRATCH_MIN		((size_t) 64 * 1024)
-#define QOE_SCRATCH_MAX		((size_t) 16 * 1024 * 1024)
-#define QOE_SCRATCH_MAGIC	UINT64CONST(0x51534352415443ab)
+#define QOE_PG_SCRATCH_KEEP ((size_t) 32 * 1024 * 1024)
 
-typedef struct ScratchHeader
+static QoeBlockCache *scratch_cache = NULL;
+
+static void
+scratch_forget(void *arg)
 {
-	uint64		magic;
-	uint64		cap;			/* size class, or 0: not kept */
-} ScratchHeader;
-
-void
-qoe_pg_scratch_init(QoePgScratch *s, MemoryContext cxt)
-{
-	memset(s, 0, sizeof(*s));
-	s->cxt = cxt;
-}
-
-static ScratchHeader *
-scratch_header(void *ptr)
-{
-	ScratchHeader *h = (ScratchHeader *) ((char *) ptr - sizeof(ScratchHeader));
-
-	if (h->magic != QOE_SCRATCH_MAGIC)
-		elog(ERROR, "qoe_agg: block freed through the wrong allocator");
-	return h;
-}
-
-static void *
-scratch_alloc(void *ctx, size_t size)
-{
-	QoePgScratch *s = (QoePgScratch *) ctx;
-	ScratchHeader *h;
-	size_t		cap;
-	int			best = -1;
-	int			i;
-
-	if (size <= QOE_SCRATCH_SMALL || size > QOE_SCRATCH_MAX)
-	{
-		if (size > MaxAllocHugeSize - sizeof(ScratchHeader))
-			elog(ERROR, "qoe_agg: invalid memory alloc request size %zu", size);
-		h = qoe_pg_alloc_large(s->cxt, size + sizeof(ScratchHeader));
-		h->magic = QOE_SCRATCH_MAGIC;
-		h->cap = 0;
-		return h + 1;
-	}
-	cap = QOE_SCRATCH_MIN;
-	while (cap < size)
-		cap *= 2;
-	/* the smallest kept block that is large enough */
-	for (i = 0; i < s->nfree; i++)
-		if (s->free_cap[i] >= cap &&
-			(best < 0 || s->free_cap[i] < s->free_cap[best]))
-			best = i;
-	if (best >= 0)
-	{
-		h = s->free_block[best];
-		s->nfree--;
-		s->free_block[best] = s->free_block[s->nfree];
-		s->free_cap[best] = s->free_cap[s->nfree];
-	}
-	else
-	{
-		h = MemoryContextAlloc(s->cxt, cap + sizeof(ScratchHeader));
-		h->magic = QOE_SCRATCH_MAGIC;
-		h->cap = cap;
-	}
-	return h + 1;
+	scratch_cache = NULL;
 }
 
 static void
-scratch_free(void *ctx, void *ptr)
+scratch_misuse(const char *msg)
 {
-	QoePgScratch *s = (QoePgScratch *) ctx;
-	ScratchHeader *h;
-	int			smallest = 0;
-	int			i;
-
-	if (ptr == NULL)
-		return;
-	h = scratch_header(ptr);
-	if (h->cap == 0)
-	{
-		pfree(h);
-		return;
-	}
-	if (s->nfree < QOE_SCRATCH_SLOTS)
-	{
-		s->free_block[s->nfree] = h;
-		s->free_cap[s->nfree++] = h->cap;
-		return;
-	}
-	/* all slots taken: keep the larger blocks */
-	for (i = 1; i < s->nfree; i++)
-		if (s->free_cap[i] < s->free_cap[smallest])
-			smallest = i;
-	if (s->free_cap[smallest] < h->cap)
-	{
-		pfree(s->free_block[smallest]);
-		s->free_block[smallest] = h;
-		s->free_cap[smallest] = h->cap;
-	}
-	else
-		pfree(h);
+	elog(ERROR, "qoe_agg: %s", msg);
 }
 
+/* allocations in the memory context current at the time of each call */
 static void *
-scratch_realloc(void *ctx, void *ptr, size_t oldsize, size_t newsize)
+current_alloc(void *ctx, size_t size)
 {
-	ScratchHeader *h;
-	void	   *p;
-
-	if (ptr == NULL)
-		return scratch_alloc(ctx, newsize);
-	h = scratch_header(ptr);
-	if (h->cap != 0)
-	{
-		if (oldsize > h->cap)
-			elog(ERROR, "qoe_agg: block of %zu bytes grown with old size %zu",
-				 (size_t) h->cap, oldsize);
-		if (newsize <= h->cap)
-			return ptr;
-	}
-	else if (newsize <= QOE_SCRATCH_SMALL || newsize > QOE_SCRATCH_MAX)
-	{
-		/* not kept before or after: grown as qoe_pg_realloc grows blocks */
-		if (newsize > MaxAllocHugeSize - sizeof(ScratchHeader))
-			elog(ERROR, "qoe_agg: invalid memory alloc request size %zu", newsize);
-		h = qoe_pg_realloc(NULL, h, oldsize + sizeof(ScratchHeader),
-						   newsize + sizeof(ScratchHeader));
-		return h + 1;
-	}
-	p = scratch_alloc(ctx, newsize);
-	memcpy(p, ptr, Min(oldsize, newsize));
-	scratch_free(ctx, ptr);
-	return p;
+	return qoe_pg_alloc_large(CurrentMemoryContext, size);
 }
 
 void
-qoe_pg_scratch_allocator_init(QoeAllocator *a, QoePgScratch *s)
+qoe_pg_temp_allocator_init(QoeAllocator *a)
 {
-	a->alloc = scratch_alloc;
-	a->realloc = scratch_realloc;
-	a->free = scratch_free;
-	a->ctx = s;
-}
-
-void
-qoe_pg_temp_allocator_init(QoeAllocator *a, QoePgScratch *scratch)
-{
-	if (scratch != NULL)
-		qoe_pg_scratch_allocator_init(a, scratch);
-	else
-		qoe_pg_allocator_init(a, CurrentMemoryContext);
-}
-
-QoePgFnCache *
-qoe_pg_fn_cache(FunctionCallInfo fcinfo)
-{
-	QoePgFnCache *fc = (QoePgFnCache *) fcinfo->flinfo->fn_extra;
-
-	if (fc == NULL)
+	if (scratch_cache == NULL)
 	{
-		fc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(QoePgFnCache));
-		qoe_pg_scratch_init(&fc->scratch, fcinfo->flinfo->fn_mcxt);
-		fcinfo->flinfo->fn_extra = fc;
+		MemoryContext cxt = AllocSetContextCreate(TopTransactionContext,
+												  "qoe_agg scratch",
+												  ALLOCSET_DEFAULT_SIZES);
+		MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(*cb));
+		QoeBlockCache *c = MemoryContextAlloc(cxt, sizeof(QoeBlockCache));
+		QoeAllocator base;
+		QoeAllocator pass;
+
+		qoe_pg_allocator_init(&base, cxt);
+		pass = base;
+		pass.alloc = current_alloc;
+		pass.ctx = NULL;
+		qoe_cache_init(c, &base, &pass, QOE_PG_SCRATCH_KEEP, scratch_misuse);
+		cb->func = scratch_forget;
+		cb->arg = NULL;
+		MemoryContextRegisterResetCallback(cxt, cb);
+		scratch_cache = c;
 	}
-	return fc;
+	qoe_cache_allocator_init(a, scratch_cache);
 }
 
 QoeAggState *

@@ -286,14 +286,14 @@ state_streams(void *st)
 
 /*
  * Open a merge of a buffer state's events (its own and its pending
- * states') into mr; out (initialised here with *alloc, see
- * qoe_pg_temp_allocator_init) receives the merged keys and counters.  The state's
- * own buffer is put in canonical form (the same events); nothing is
- * consumed.
+ * states') into mr; out (initialised here with *alloc, a temporary
+ * allocator: qoe_pg_temp_allocator_init) receives the merged keys and
+ * counters.  The state's own buffer is put in canonical form (the same
+ * events); nothing is consumed.
  */
 static void
 state_merge_open(QoeAggState *state, QoeMergeReader *mr, QoeBuffer *out,
-				 QoeAllocator *alloc, QoePgScratch *scratch)
+				 QoeAllocator *alloc)
 {
 	QoeMergeInput in[1 + QOE_MAX_PENDING];
 	int			n = 0;
@@ -313,7 +313,7 @@ state_merge_open(QoeAggState *state, QoeMergeReader *mr, QoeBuffer *out,
 		in[n].reader = s->compact != NULL ? &s->reader : NULL;
 		n++;
 	}
-	qoe_pg_temp_allocator_init(alloc, scratch);
+	qoe_pg_temp_allocator_init(alloc);
 	qoe_buffer_init(out, alloc);
 	err = qoe_merge_open(mr, in, n, out);
 	if (err != NULL)
@@ -330,18 +330,18 @@ state_merge_close(QoeMergeReader *mr, QoeBuffer *out)
 /*
  * The events of a state as a buffer, for final functions: a buffer state's
  * own buffer (the caller may canonicalise it in place), or a log decoded
- * into *tmp with *tmpalloc (see qoe_pg_temp_allocator_init; the caller frees it).
+ * into *tmp with *tmpalloc (a temporary allocator, see
+ * qoe_pg_temp_allocator_init; the caller frees it).
  */
 static QoeBuffer *
-state_buffer(void *st, QoeBuffer *tmp, QoeAllocator *tmpalloc,
-			 QoePgScratch *scratch)
+state_buffer(void *st, QoeBuffer *tmp, QoeAllocator *tmpalloc)
 {
 	if (*(uint32 *) st == QOE_STATE_BUFFER)
 	{
 		state_settle((QoeAggState *) st);
 		return &((QoeAggState *) st)->buf;
 	}
-	qoe_pg_temp_allocator_init(tmpalloc, scratch);
+	qoe_pg_temp_allocator_init(tmpalloc);
 	qoe_buffer_init(tmp, tmpalloc);
 	/* every caller puts it in canonical form: decode it that way at once */
 	qoe_log_to_canonical((const QoeLog *) st, tmp);
@@ -1061,7 +1061,7 @@ qoe_agg_serialize(PG_FUNCTION_ARGS)
 	}
 
 	/* a buffer state's canonical form means the same events */
-	b = state_buffer(st, &tmp, &alloc, &qoe_pg_fn_cache(fcinfo)->scratch);
+	b = state_buffer(st, &tmp, &alloc);
 	result = serialize_buffer(b);
 	if (b == &tmp)
 		qoe_buffer_free(&tmp);
@@ -1154,14 +1154,12 @@ qoe_agg_final_timeline(PG_FUNCTION_ARGS)
 	{
 		QoeMergeReader mr;
 
-		state_merge_open((QoeAggState *) PG_GETARG_POINTER(0), &mr, &tmp, &alloc,
-						 &qoe_pg_fn_cache(fcinfo)->scratch);
+		state_merge_open((QoeAggState *) PG_GETARG_POINTER(0), &mr, &tmp, &alloc);
 		result = qoe_pg_timeline_from_merge(&mr);
 		state_merge_close(&mr, &tmp);
 		PG_RETURN_POINTER(result);
 	}
-	b = state_buffer(PG_GETARG_POINTER(0), &tmp, &alloc,
-					 &qoe_pg_fn_cache(fcinfo)->scratch);
+	b = state_buffer(PG_GETARG_POINTER(0), &tmp, &alloc);
 
 	/* canonicalises a buffer state in place (allowed: same meaning) */
 	result = qoe_pg_timeline_from_buffer(b);
@@ -1171,7 +1169,7 @@ qoe_agg_final_timeline(PG_FUNCTION_ARGS)
 }
 
 static void
-replay_state(void *st, QoePgScratch *scratch, QoeMetrics *m)
+replay_state(void *st, QoeMetrics *m)
 {
 	QoeParams	p;
 	QoeAllocator alloc;
@@ -1185,7 +1183,7 @@ replay_state(void *st, QoePgScratch *scratch, QoeMetrics *m)
 		QoeBuffer	piece;
 		const char *err;
 
-		state_merge_open((QoeAggState *) st, &mr, &tmp, &alloc, scratch);
+		state_merge_open((QoeAggState *) st, &mr, &tmp, &alloc);
 		qoe_buffer_init(&piece, &alloc);
 		err = qoe_replay_merge(&mr, &piece, QOE_PG_MERGE_PIECE, &p, m, NULL);
 		qoe_buffer_free(&piece);
@@ -1194,7 +1192,7 @@ replay_state(void *st, QoePgScratch *scratch, QoeMetrics *m)
 			qoe_pg_state_corrupt(err);
 		return;
 	}
-	b = state_buffer(st, &tmp, &alloc, scratch);
+	b = state_buffer(st, &tmp, &alloc);
 	qoe_replay(b, &p, m, NULL);
 	if (b == &tmp)
 		qoe_buffer_free(&tmp);
@@ -1209,7 +1207,6 @@ Datum
 qoe_agg_final_stats(PG_FUNCTION_ARGS)
 {
 	QoeMetrics	m;
-	QoePgFnCache *fc;
 	TupleDesc	tupdesc;
 	Datum		values[QOE_NFIELDS];
 	bool		nulls[QOE_NFIELDS];
@@ -1217,10 +1214,9 @@ qoe_agg_final_stats(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	fc = qoe_pg_fn_cache(fcinfo);
-	replay_state(PG_GETARG_POINTER(0), &fc->scratch, &m);
+	replay_state(PG_GETARG_POINTER(0), &m);
 
-	tupdesc = fc->tupdesc;
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	if (tupdesc == NULL)
 	{
 		Datum		result = qoe_pg_stats_datum(fcinfo, &m);	/* checks the type */
@@ -1231,7 +1227,7 @@ qoe_agg_final_stats(PG_FUNCTION_ARGS)
 		oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
 		MemoryContextSwitchTo(oldcxt);
-		fc->tupdesc = tupdesc;
+		fcinfo->flinfo->fn_extra = tupdesc;
 		return result;
 	}
 	for (i = 0; i < QOE_NFIELDS; i++)
@@ -1251,7 +1247,7 @@ qoe_agg_final_##lower(PG_FUNCTION_ARGS) \
 	\
 	if (PG_ARGISNULL(0)) \
 		PG_RETURN_NULL(); \
-	replay_state(PG_GETARG_POINTER(0), &qoe_pg_fn_cache(fcinfo)->scratch, &m); \
+	replay_state(PG_GETARG_POINTER(0), &m); \
 	result = qoe_pg_metric_datum(&m, QOE_F_##upper, &isnull); \
 	if (isnull) \
 		PG_RETURN_NULL(); \

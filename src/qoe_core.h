@@ -76,6 +76,41 @@ typedef struct QoeAllocator
 extern const QoeAllocator qoe_malloc_allocator;
 
 /*
+ * A caching allocator in front of another (qoe_cache.c): blocks of
+ * QOE_CACHE_MIN to QOE_CACHE_MAX bytes (sizes rounded up to a power of two)
+ * freed through it are kept, up to QOE_CACHE_SLOTS blocks and keep_max
+ * bytes (the larger blocks first), and handed out again; they come from
+ * base.  Other blocks come from and go to pass (NULL: base).  Every block
+ * it frees must be one it allocated.  misuse
+ * (may longjmp; NULL: abort) is called for a block freed twice, one that
+ * is not its own, or a realloc whose old size exceeds the block.
+ */
+#define QOE_CACHE_SLOTS 8
+#define QOE_CACHE_MIN ((size_t) 64 * 1024)		/* requests > MIN / 2 */
+#define QOE_CACHE_MAX ((size_t) 16 * 1024 * 1024)
+
+typedef struct QoeBlockCache
+{
+	QoeAllocator base;			/* the blocks it keeps */
+	QoeAllocator pass;			/* the others */
+	size_t		keep_max;		/* bytes kept at most */
+	size_t		kept_bytes;
+	int			nkept;
+	void	   *kept[QOE_CACHE_SLOTS];
+	size_t		kept_cap[QOE_CACHE_SLOTS];
+	uint64_t	reused;			/* requests served by a kept block */
+	uint64_t	fresh;			/* blocks of a size class taken from base */
+	void		(*misuse) (const char *msg);
+} QoeBlockCache;
+
+extern void qoe_cache_init(QoeBlockCache *c, const QoeAllocator *base,
+						   const QoeAllocator *pass, size_t keep_max,
+						   void (*misuse) (const char *msg));
+extern void qoe_cache_allocator_init(QoeAllocator *a, QoeBlockCache *c);
+/* give every kept block back to the base */
+extern void qoe_cache_release(QoeBlockCache *c);
+
+/*
  * Called every few thousand iterations of every loop whose length depends on
  * the input (sort, merge, replay, serialization).  The PostgreSQL glue sets
  * it to a function running CHECK_FOR_INTERRUPTS().  May longjmp out.

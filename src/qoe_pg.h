@@ -20,7 +20,6 @@
 
 #include "postgres.h"
 #include "fmgr.h"
-#include "access/tupdesc.h"
 #include "utils/memutils.h"
 
 #include "qoe_core.h"
@@ -52,51 +51,18 @@ extern void qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt);
 extern void *qoe_pg_alloc_large(MemoryContext cxt, size_t size);
 
 /*
- * Scratch memory reused from one group to the next.  A final (or serial)
- * function decodes and sorts each group's events into temporary blocks and
- * frees them before the next group.  Freed to PostgreSQL, a block of more
- * than 128 kB goes back to the kernel (glibc), and the next group's block
- * is fresh memory again: page faults that cost a per-video query about a
- * second in its final step alone.  A QoePgScratch keeps up to
- * QOE_SCRATCH_SLOTS freed blocks of 64 kB to 16 MB (sizes rounded up to a
- * power of two) for the next groups; smaller and larger blocks are
- * allocated and freed as by qoe_pg_allocator_init's allocator.  Its blocks
- * live in cxt (a function's fn_mcxt: the query's memory), so whatever it
- * holds goes with the query, at most QOE_SCRATCH_SLOTS * 16 MB.
+ * A QoeAllocator for a function's temporary buffers, freed before it
+ * returns (a group's events decoded and sorted by a final or serial
+ * function, a timeline decoded by an accessor).  Their blocks of 64 kB to
+ * 16 MB are reused from one group or row to the next: one block cache per
+ * backend (qoe_cache.c), which keeps up to 8 freed blocks and 32 MB until
+ * the end of the transaction.  Freed to PostgreSQL, a block of more than
+ * 128 kB goes back to the kernel (glibc), and each group's blocks were
+ * fresh memory again: page faults that cost a per-video query about a
+ * second in its final step alone.  Other blocks are allocated in the
+ * current memory context.
  */
-#define QOE_SCRATCH_SLOTS 8
-
-typedef struct QoePgScratch
-{
-	MemoryContext cxt;
-	int			nfree;
-	void	   *free_block[QOE_SCRATCH_SLOTS];	/* raw blocks, header first */
-	size_t		free_cap[QOE_SCRATCH_SLOTS];
-} QoePgScratch;
-
-extern void qoe_pg_scratch_init(QoePgScratch *s, MemoryContext cxt);
-
-/* a QoeAllocator over s (every block it frees must be one it allocated) */
-extern void qoe_pg_scratch_allocator_init(QoeAllocator *a, QoePgScratch *s);
-
-/*
- * What qoe_agg's final, serial and accessor functions keep in their
- * fn_extra (allocated in fn_mcxt, the query's memory, on the first call):
- * their scratch, and for qoe_stats the result row type.
- */
-typedef struct QoePgFnCache
-{
-	QoePgScratch scratch;
-	TupleDesc	tupdesc;		/* qoe_stats: the blessed row type, or NULL */
-} QoePgFnCache;
-
-extern QoePgFnCache *qoe_pg_fn_cache(FunctionCallInfo fcinfo);
-
-/*
- * The allocator of a function's temporary buffers: over its scratch, or
- * (scratch NULL) in the current memory context.
- */
-extern void qoe_pg_temp_allocator_init(QoeAllocator *a, QoePgScratch *scratch);
+extern void qoe_pg_temp_allocator_init(QoeAllocator *a);
 
 /*
  * Aggregate transition states come in two forms, told apart by their first
@@ -252,6 +218,6 @@ extern Datum qoe_pg_metric_datum(const QoeMetrics *m, QoeField f, bool *isnull);
 extern Datum qoe_pg_stats_datum(FunctionCallInfo fcinfo, const QoeMetrics *m);
 
 /* replay a qoe_timeline datum with the current settings */
-extern void qoe_pg_replay_timeline(Datum d, QoePgScratch *scratch, QoeMetrics *m);
+extern void qoe_pg_replay_timeline(Datum d, QoeMetrics *m);
 
 #endif							/* QOE_PG_H */
