@@ -83,6 +83,60 @@ SELECT g, n,
        play_time(t) = n - 1 AND (qoe_stats(t)).play_time = n - 1
          AND max_position(t) = n - 1 AND completed(t, n - 1, 0.99) AS exact
 FROM sr_t ORDER BY g;
+
+-- The cache is a memory context ("qoe_agg scratch") under the
+-- transaction's: inside a transaction it holds the kept blocks (more than
+-- 1 MB here, at most 32 MB and its own overhead), and the next transaction
+-- starts without it.
+BEGIN;
+SELECT count(*) AS exact FROM sr_t WHERE play_time(t) = n - 1;
+SELECT count(*) AS contexts,
+       sum(total_bytes) BETWEEN 1048576 AND 34603008 AS kept_within_limit
+FROM pg_backend_memory_contexts WHERE name = 'qoe_agg scratch';
+COMMIT;
+SELECT count(*) AS contexts_after_commit
+FROM pg_backend_memory_contexts WHERE name = 'qoe_agg scratch';
+
+-- Errors caught by an EXCEPTION block (a subtransaction): each DO below
+-- reads timelines until the statement timeout cancels it, most often in
+-- the middle of a call that has blocks out.  Those blocks are given up
+-- with the cache when the subtransaction aborts, so 20 cancels leave at
+-- most the 32 MB limit, not 20 calls' worth of abandoned blocks.
+BEGIN;
+SET LOCAL statement_timeout = '60ms';
+CREATE FUNCTION pg_temp.sr_read_until_cancel() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN
+    LOOP
+      PERFORM sum(play_time(t)) FROM sr_t WHERE n BETWEEN 40000 AND 200000;
+    END LOOP;
+  EXCEPTION WHEN query_canceled THEN
+    NULL;
+  END;
+END $$;
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT pg_temp.sr_read_until_cancel();
+SELECT coalesce(sum(total_bytes), 0) <= 34603008 AS within_limit
+FROM pg_backend_memory_contexts WHERE name = 'qoe_agg scratch';
+COMMIT;
 DROP TABLE sr_t;
 
 RESET parallel_setup_cost;

@@ -17,12 +17,16 @@
 #include <sys/mman.h>
 
 #include "lib/stringinfo.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+static void scratch_subxact(SubXactEvent event, SubTransactionId mySubid,
+							SubTransactionId parentSubid, void *arg);
 
 /* GUC variables; the defaults are SPEC's */
 static int	qoe_session_timeout_ms = 1800000;	/* 30 min */
@@ -179,6 +183,7 @@ void
 _PG_init(void)
 {
 	qoe_interrupt_hook = qoe_pg_check_interrupts;
+	RegisterSubXactCallback(scratch_subxact, NULL);
 
 	/*
 	 * The integer settings accept the whole int range and reject bad values
@@ -432,15 +437,34 @@ qoe_pg_allocator_init(QoeAllocator *a, MemoryContext cxt)
  * them, and the cache, at the end of the transaction (the reset callback
  * forgets the cache).  Blocks it does not keep come from the current
  * memory context, as before.
+ *
+ * An error that a savepoint or an EXCEPTION block catches leaves the
+ * transaction, and the cache's context, alive: the blocks the interrupted
+ * function had out would stay allocated until the end of the transaction,
+ * and a loop of such errors would pile them up.  So when a subtransaction
+ * aborts with blocks out (none of qoe_agg's functions holds one across
+ * anything else: those blocks were abandoned), the context goes, kept
+ * blocks with it, and the next call starts a new cache.
  */
 #define QOE_PG_SCRATCH_KEEP ((size_t) 32 * 1024 * 1024)
 
 static QoeBlockCache *scratch_cache = NULL;
+static MemoryContext scratch_cxt = NULL;
 
 static void
 scratch_forget(void *arg)
 {
 	scratch_cache = NULL;
+	scratch_cxt = NULL;
+}
+
+static void
+scratch_subxact(SubXactEvent event, SubTransactionId mySubid,
+				SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && scratch_cache != NULL &&
+		scratch_cache->nout > 0)
+		MemoryContextDelete(scratch_cxt);	/* scratch_forget runs */
 }
 
 static void
@@ -478,6 +502,7 @@ qoe_pg_temp_allocator_init(QoeAllocator *a)
 		cb->arg = NULL;
 		MemoryContextRegisterResetCallback(cxt, cb);
 		scratch_cache = c;
+		scratch_cxt = cxt;
 	}
 	qoe_cache_allocator_init(a, scratch_cache);
 }

@@ -13,8 +13,9 @@
  * keeps blocks of QOE_CACHE_MIN to QOE_CACHE_MAX bytes freed through it
  * (sizes rounded up to a power of two), up to QOE_CACHE_SLOTS blocks and
  * keep_max bytes, for the next requests; other blocks come from and go to
- * a second allocator (pass; the base, unless the caller says otherwise).  The PostgreSQL glue keeps one per backend and transaction
- * (qoe_pg_scratch_allocator_init in qoe_agg.c).
+ * a second allocator (pass; the base, unless the caller says otherwise).
+ * The PostgreSQL glue keeps one per backend and transaction
+ * (qoe_pg_temp_allocator_init in qoe_agg.c).
  *
  * Every block starts with a CacheHeader: a magic word that tells a block
  * in use from a kept one (freeing a kept block again is caught), the
@@ -136,6 +137,7 @@ cache_alloc(void *ctx, size_t size)
 		c->fresh++;
 	}
 	h->h.magic = CACHE_MAGIC_USED;
+	c->nout++;
 	return h + 1;
 }
 
@@ -167,7 +169,7 @@ cache_free(void *ctx, void *ptr)
 		c->pass.free(c->pass.ctx, h);
 		return;
 	}
-
+	c->nout--;
 	if (cap > c->keep_max)
 	{
 		h->h.magic = 0;

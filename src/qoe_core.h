@@ -83,7 +83,11 @@ extern const QoeAllocator qoe_malloc_allocator;
  * base.  Other blocks come from and go to pass (NULL: base).  Every block
  * it frees must be one it allocated.  misuse
  * (may longjmp; NULL: abort) is called for a block freed twice, one that
- * is not its own, or a realloc whose old size exceeds the block.
+ * is not its own, or a realloc whose old size exceeds the block.  Only a
+ * block still kept is known as freed: freeing one twice after it was handed
+ * out again, or passed to pass, is not caught.  nout counts the blocks of
+ * base handed out and not given back: blocks an error abandoned, if the
+ * caller's work was cut short.
  */
 #define QOE_CACHE_SLOTS 8
 #define QOE_CACHE_MIN ((size_t) 64 * 1024)		/* requests > MIN / 2 */
@@ -98,6 +102,7 @@ typedef struct QoeBlockCache
 	int			nkept;
 	void	   *kept[QOE_CACHE_SLOTS];
 	size_t		kept_cap[QOE_CACHE_SLOTS];
+	size_t		nout;			/* blocks of a size class handed out, not back */
 	uint64_t	reused;			/* requests served by a kept block */
 	uint64_t	fresh;			/* blocks of a size class taken from base */
 	void		(*misuse) (const char *msg);
