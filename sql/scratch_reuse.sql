@@ -114,26 +114,7 @@ BEGIN
     NULL;
   END;
 END $$;
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
-SELECT pg_temp.sr_read_until_cancel();
+SELECT 'SELECT pg_temp.sr_read_until_cancel()' FROM generate_series(1, 20) \gexec
 SELECT coalesce(sum(total_bytes), 0) <= 34603008 AS within_limit
 FROM pg_backend_memory_contexts WHERE name = 'qoe_agg scratch';
 COMMIT;

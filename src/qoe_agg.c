@@ -483,6 +483,12 @@ current_alloc(void *ctx, size_t size)
 void
 qoe_pg_temp_allocator_init(QoeAllocator *a)
 {
+	/* outside a transaction (a C caller of its own): no cache */
+	if (TopTransactionContext == NULL)
+	{
+		qoe_pg_allocator_init(a, CurrentMemoryContext);
+		return;
+	}
 	if (scratch_cache == NULL)
 	{
 		MemoryContext cxt = AllocSetContextCreate(TopTransactionContext,
