@@ -97,7 +97,7 @@ COMMIT;
 SELECT count(*) AS contexts_after_commit
 FROM pg_backend_memory_contexts WHERE name = 'qoe_agg scratch';
 
--- Errors caught by an EXCEPTION block (a subtransaction): each DO below
+-- Errors caught by an EXCEPTION block (a subtransaction): each call below
 -- reads timelines until the statement timeout cancels it, most often in
 -- the middle of a call that has blocks out.  Those blocks are given up
 -- with the cache when the subtransaction aborts, so 20 cancels leave at

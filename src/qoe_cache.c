@@ -39,13 +39,10 @@
  */
 typedef struct CacheHeader
 {
-	struct
-	{
-		uint64_t	magic;
-		uint64_t	cap;		/* size class, or 0: not kept */
-		uint64_t	size;		/* bytes after the header */
-		uint64_t	pad;
-	}			h;
+	uint64_t	magic;
+	uint64_t	cap;			/* size class, or 0: not kept */
+	uint64_t	size;			/* bytes after the header */
+	uint64_t	pad;
 } CacheHeader;
 
 #define HDR sizeof(CacheHeader)
@@ -88,10 +85,23 @@ header_of(const QoeBlockCache *c, void *ptr)
 {
 	CacheHeader *h = (CacheHeader *) ptr - 1;
 
-	if (h->h.magic == CACHE_MAGIC_KEPT)
+	if (h->magic == CACHE_MAGIC_KEPT)
 		cache_misuse(c, "block freed twice");
-	if (h->h.magic != CACHE_MAGIC_USED)
+	if (h->magic != CACHE_MAGIC_USED)
 		cache_misuse(c, "block freed through the wrong allocator");
+	return h;
+}
+
+/* the kept block of slot i, out of the slots */
+static CacheHeader *
+take_kept(QoeBlockCache *c, int i)
+{
+	CacheHeader *h = c->kept[i];
+
+	c->kept_bytes -= c->kept_cap[i];
+	c->nkept--;
+	c->kept[i] = c->kept[c->nkept];
+	c->kept_cap[i] = c->kept_cap[c->nkept];
 	return h;
 }
 
@@ -110,9 +120,9 @@ cache_alloc(void *ctx, size_t size)
 			h = c->pass.alloc(c->pass.ctx, SIZE_MAX);	/* its error */
 		else
 			h = c->pass.alloc(c->pass.ctx, size + HDR);
-		h->h.magic = CACHE_MAGIC_USED;
-		h->h.cap = 0;
-		h->h.size = size;
+		h->magic = CACHE_MAGIC_USED;
+		h->cap = 0;
+		h->size = size;
 		return h + 1;
 	}
 	/* the smallest kept block that is large enough */
@@ -122,21 +132,17 @@ cache_alloc(void *ctx, size_t size)
 			best = i;
 	if (best >= 0)
 	{
-		h = c->kept[best];
-		c->kept_bytes -= c->kept_cap[best];
-		c->nkept--;
-		c->kept[best] = c->kept[c->nkept];
-		c->kept_cap[best] = c->kept_cap[c->nkept];
+		h = take_kept(c, best);
 		c->reused++;
 	}
 	else
 	{
 		h = c->base.alloc(c->base.ctx, cap + HDR);
-		h->h.cap = cap;
-		h->h.size = cap;
+		h->cap = cap;
+		h->size = cap;
 		c->fresh++;
 	}
-	h->h.magic = CACHE_MAGIC_USED;
+	h->magic = CACHE_MAGIC_USED;
 	c->nout++;
 	return h + 1;
 }
@@ -145,11 +151,7 @@ cache_alloc(void *ctx, size_t size)
 static void
 drop_kept(QoeBlockCache *c, int i)
 {
-	c->kept_bytes -= c->kept_cap[i];
-	c->base.free(c->base.ctx, c->kept[i]);
-	c->nkept--;
-	c->kept[i] = c->kept[c->nkept];
-	c->kept_cap[i] = c->kept_cap[c->nkept];
+	c->base.free(c->base.ctx, take_kept(c, i));
 }
 
 static void
@@ -162,17 +164,17 @@ cache_free(void *ctx, void *ptr)
 	if (ptr == NULL)
 		return;
 	h = header_of(c, ptr);
-	cap = h->h.cap;
+	cap = h->cap;
 	if (cap == 0)
 	{
-		h->h.magic = 0;
+		h->magic = 0;
 		c->pass.free(c->pass.ctx, h);
 		return;
 	}
 	c->nout--;
 	if (cap > c->keep_max)
 	{
-		h->h.magic = 0;
+		h->magic = 0;
 		c->base.free(c->base.ctx, h);
 		return;
 	}
@@ -193,13 +195,13 @@ cache_free(void *ctx, void *ptr)
 				smallest = i;
 		if (smallest < 0)
 		{
-			h->h.magic = 0;
+			h->magic = 0;
 			c->base.free(c->base.ctx, h);
 			return;
 		}
 		drop_kept(c, smallest);
 	}
-	h->h.magic = CACHE_MAGIC_KEPT;
+	h->magic = CACHE_MAGIC_KEPT;
 	c->kept[c->nkept] = h;
 	c->kept_cap[c->nkept++] = cap;
 	c->kept_bytes += cap;
@@ -215,18 +217,18 @@ cache_realloc(void *ctx, void *ptr, size_t oldsize, size_t newsize)
 	if (ptr == NULL)
 		return cache_alloc(ctx, newsize);
 	h = header_of(c, ptr);
-	if (oldsize > h->h.size)
+	if (oldsize > h->size)
 		cache_misuse(c, "block grown with an old size larger than the block");
-	if (h->h.cap != 0)
+	if (h->cap != 0)
 	{
-		if (newsize <= h->h.cap)
+		if (newsize <= h->cap)
 			return ptr;
 	}
 	else if (size_class(newsize) == 0 && newsize <= SIZE_MAX - HDR)
 	{
 		/* not kept before or after: pass grows it */
 		h = c->pass.realloc(c->pass.ctx, h, oldsize + HDR, newsize + HDR);
-		h->h.size = newsize;
+		h->size = newsize;
 		return h + 1;
 	}
 	p = cache_alloc(ctx, newsize);
